@@ -1,0 +1,3 @@
+"""Tool Workbench: a local-first workbench for organization-scoped, versioned tools."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,93 @@
+"""Settings and paths: the one place that knows where the workbench keeps its files.
+
+Precedence for every setting: an explicit argument (a CLI option such as ``--home``), then the
+``WORKBENCH_*`` environment variable, then the default.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "workbench"
+DEFAULT_ORG = "default"
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "local"
+
+
+class Settings(BaseSettings):
+    """Everything a user can configure, read from ``WORKBENCH_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="WORKBENCH_", extra="ignore")
+
+    home: Path | None = Field(
+        default=None, description="The data directory; defaults to the platform's user data dir."
+    )
+    org: str = Field(default=DEFAULT_ORG, description="The organization commands act on.")
+    user: str = Field(default_factory=_default_user, description="Recorded as creator/updater.")
+    envvar_recovery_window_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description=(
+            "How long a deleted environment variable's name stays reserved. The hosted API refuses "
+            "to re-insert a recently deleted name (409); this is how recent."
+        ),
+    )
+
+    def paths(self) -> DataPaths:
+        home = self.home or Path(platformdirs.user_data_dir(APP_NAME))
+        return DataPaths(Path(home).expanduser().resolve())
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The layout of one data directory."""
+
+    home: Path
+
+    @property
+    def metadata(self) -> Path:
+        """TinyDB file with tools, versions and environment variable metadata."""
+        return self.home / "metadata.json"
+
+    @property
+    def metadata_lock(self) -> Path:
+        return self.home / "metadata.lock"
+
+    @property
+    def secrets(self) -> Path:
+        """Secret values, apart from the metadata, readable by the owner only."""
+        return self.home / "secrets.json"
+
+    @property
+    def invocations(self) -> Path:
+        """Append-only JSON Lines segments of invocation records, one per day."""
+        return self.home / "invocations"
+
+    @property
+    def operation_locks(self) -> Path:
+        """Per-tool locks that serialize publish and deprecate."""
+        return self.home / "locks"
+
+    def ensure(self) -> DataPaths:
+        for directory in (self.home, self.invocations, self.operation_locks):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "home": str(self.home),
+            "metadata": str(self.metadata),
+            "secrets": str(self.secrets),
+            "invocations": str(self.invocations),
+        }

@@ -1,0 +1,80 @@
+"""Tools, versions and environment variable metadata in one TinyDB file.
+
+TinyDB's own JSONStorage rewrites the file in place on every change and has no locking, so a crash
+or a second process can lose or corrupt data. Here each operation opens the database fresh:
+
+* ``read()`` loads a snapshot without a lock (writers replace the file atomically, so a reader
+  always sees one whole state);
+* ``write()`` takes the cross-process lock, loads the current state, lets the caller change it in
+  memory, and on success replaces the file atomically. An exception inside the block leaves the
+  file untouched, which makes a multi-step change all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from workbench.store.atomic import atomic_write_bytes, remove_stale_temps
+from workbench.store.locks import FileLock
+
+
+class SnapshotStorage(Storage):
+    """A TinyDB storage that holds one in-memory state, loaded once from a JSON file."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+        self.dirty = False
+
+    def read(self) -> dict[str, Any] | None:
+        return self.state
+
+    def write(self, data: dict[str, Any]) -> None:
+        self.state = data
+        self.dirty = True
+
+    def close(self) -> None:
+        pass
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    return json.loads(raw) if raw.strip() else {}
+
+
+class MetadataStore:
+    """The metadata database of one data directory."""
+
+    def __init__(self, path: Path, lock_path: Path) -> None:
+        self.path = path
+        self.lock_path = lock_path
+
+    @contextmanager
+    def read(self) -> Iterator[TinyDB]:
+        """A consistent snapshot to query; changes made to it are discarded."""
+        yield TinyDB(storage=SnapshotStorage, state=_load(self.path))
+
+    @contextmanager
+    def write(self) -> Iterator[TinyDB]:
+        """A locked read-modify-write; committed atomically only if the block succeeds."""
+        with FileLock(self.lock_path):
+            remove_stale_temps(self.path)
+            db = TinyDB(storage=SnapshotStorage, state=_load(self.path))
+            yield db
+            storage: SnapshotStorage = db.storage  # type: ignore[assignment]
+            if storage.dirty:
+                data = json.dumps(storage.state, sort_keys=True, separators=(",", ":"))
+                atomic_write_bytes(self.path, data.encode())
+
+    def lock(self) -> FileLock:
+        """The lock that serializes every writer of this store (and of the secrets beside it)."""
+        return FileLock(self.lock_path)
