@@ -1,0 +1,81 @@
+"""Typed errors that map one-to-one to the status codes of the Tools API.
+
+Every message says what was wrong and, where it helps, what is allowed instead. Faces (CLI, TUI,
+server) render them; none of them invents its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class WorkbenchError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body an API response carries for this error."""
+        body: dict[str, Any] = {"detail": self.message, "code": self.code}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class BadRequest(WorkbenchError):
+    """400: the request is well-formed but breaks a rule of the API."""
+
+    status = 400
+    code = "bad_request"
+
+
+class NotFound(WorkbenchError):
+    """404: the organization, tool, version, branch, commit or path does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(WorkbenchError):
+    """409: a name is taken, or a related operation on the same tool is in progress."""
+
+    status = 409
+    code = "conflict"
+
+
+class ValidationFailed(WorkbenchError):
+    """422: a path, query parameter or body failed validation."""
+
+    status = 422
+    code = "validation_error"
+
+
+class RateLimited(WorkbenchError):
+    """429: too many requests to one endpoint within a minute."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+def validation_error_from_pydantic(error: Any, what: str) -> ValidationFailed:
+    """Turn a pydantic ``ValidationError`` into a 422 that names each bad field."""
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or what
+        problem = f"{location}: {item['msg']}"
+        given = item.get("input")
+        # Echo a short offending text, but never anything named value: it may be a secret.
+        if isinstance(given, str) and len(given) <= 80 and "value" not in map(str, item["loc"]):
+            problem += f" (got {given!r})"
+        problems.append(problem)
+    return ValidationFailed(f"invalid {what}: " + "; ".join(problems), errors=problems)
