@@ -1,0 +1,65 @@
+"""The `workbench` command line. Thin: it parses arguments, calls the service, prints results."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from workbench import __version__
+from workbench.cli.common import Env, command_options, fail, print_fields, print_json
+from workbench.cli.env import env_group
+from workbench.cli.tools import tool_group, list_tools
+from workbench.core.errors import WorkbenchError
+from workbench.settings import DEFAULT_ORG
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="workbench")
+def cli() -> None:
+    """Tool Workbench: build, test and run versioned tools locally."""
+
+
+@cli.command("paths")
+@command_options
+def paths(env: Env) -> None:
+    """Print where the workbench keeps its data."""
+    described = env.settings.paths().describe()
+    if env.as_json:
+        print_json(described)
+    else:
+        print_fields(list(described.items()))
+
+
+@cli.command("demo")
+@command_options
+@click.pass_context
+def demo(ctx: click.Context, env: Env) -> None:
+    """Set up the demo organization (safe to run again) and list its tools."""
+    from workbench.demo import DEMO_ORG, seed_demo
+
+    org = DEMO_ORG if env.org == DEFAULT_ORG else env.org
+    created = seed_demo(env.service, org)
+    if not env.as_json:
+        click.echo(f"demo organization {org!r}: " + (f"created {', '.join(created)}" if created else "up to date"))
+    ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
+
+
+cli.add_command(tool_group)
+cli.add_command(env_group)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the CLI, and turns every expected failure into ``error: MESSAGE``."""
+    try:
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except WorkbenchError as error:
+        fail(error.message, 1)
+    except click.exceptions.Abort:
+        fail("aborted", 1)
+    except click.UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        fail(error.format_message() + hint, 2)
+    except click.ClickException as error:
+        fail(error.format_message(), error.exit_code)
+    sys.exit(0)

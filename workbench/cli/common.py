@@ -1,0 +1,95 @@
+"""What every CLI command shares: the --home/--org/--json options, output and error rendering."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from workbench.core.service import ToolService
+from workbench.settings import Settings
+
+
+class Env:
+    """The resolved settings and service of one command invocation."""
+
+    def __init__(self, home: Path | None, org: str | None, as_json: bool) -> None:
+        overrides: dict[str, Any] = {}
+        if home is not None:
+            overrides["home"] = home
+        if org is not None:
+            overrides["org"] = org
+        self.settings = Settings(**overrides)
+        self.org = self.settings.org
+        self.as_json = as_json
+        self._service: ToolService | None = None
+
+    @property
+    def service(self) -> ToolService:
+        if self._service is None:
+            self._service = ToolService(self.settings)
+        return self._service
+
+    def tool_id(self, name_or_id: str) -> str:
+        """Resolve a TOOL argument (a name or an id) to the tool's id."""
+        return self.service.find_tool(self.org, name_or_id).id
+
+
+def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --home, --org and --json to a command and hand it an :class:`Env` as ``env``."""
+
+    @click.option(
+        "--home",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Data directory (default: $WORKBENCH_HOME, else the platform's user data dir).",
+    )
+    @click.option("--org", default=None, help="Organization (default: $WORKBENCH_ORG, else 'default').")
+    @click.option("--json", "as_json", is_flag=True, help="Print the API's response body as JSON.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, home: Path | None, org: str | None, as_json: bool, **kwargs: Any) -> Any:
+        return func(*args, env=Env(home, org, as_json), **kwargs)
+
+    return wrapper
+
+
+def print_json(payload: BaseModel | dict[str, Any] | list[Any]) -> None:
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    click.echo(json.dumps(payload, indent=2))
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A table; every column but the last stays on one line, the last one wraps."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for index, column in enumerate(columns):
+        table.add_column(column, no_wrap=index < len(columns) - 1, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # piped: don't squeeze ids into a guessed 80 columns
+    console.print(table)
+
+
+def print_fields(fields: Sequence[tuple[str, Any]]) -> None:
+    width = max(len(label) for label, _ in fields)
+    for label, value in fields:
+        click.echo(f"{label.ljust(width)}  {'' if value is None else value}")
+
+
+def parse_bool(value: str | None) -> bool | None:
+    return None if value is None else value == "true"
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
