@@ -1,0 +1,124 @@
+"""The store under stress: concurrent processes, writers killed mid-write, torn log lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from workbench.core.service import ToolService
+from workbench.settings import Settings
+from workbench.store import InvocationLog
+
+
+def spawn(code: str, home: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env={**os.environ, "WORKBENCH_HOME": str(home)})
+
+
+CREATE_TOOLS = """
+    import sys, time
+    from workbench.core.service import ToolService
+    prefix, start_at = sys.argv[1], float(sys.argv[2])
+    service = ToolService()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    for i in range(200):
+        service.create_tool("acme", {{"name": f"{{prefix}}_{{i}}", "description": "d", "tags": {{}}}})
+"""
+
+
+def test_two_processes_creating_200_tools_each_lose_nothing(home: Path) -> None:
+    start_at = time.time() + 1.5  # both begin together, after their imports
+    code = CREATE_TOOLS.format()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), prefix, str(start_at)], env={**os.environ, "WORKBENCH_HOME": str(home)})
+        for prefix in ("left", "right")
+    ]
+    assert [p.wait(timeout=240) for p in procs] == [0, 0]
+    service = ToolService(Settings(home=home))
+    found = []
+    token = 0
+    while token is not None:
+        page = service.list_tools("acme", {"limit": 20, "continuation_token": token})
+        found += [tool.name for tool in page.tools]
+        token = page.continuation_token
+    assert len(found) == 400
+    assert set(found) == {f"{side}_{i}" for side in ("left", "right") for i in range(200)}
+    json.loads(service.paths.metadata.read_text())  # still one valid document
+
+
+WRITE_FOREVER = """
+    from workbench.core.service import ToolService
+    service = ToolService()
+    i = 0
+    while True:
+        service.create_tool("acme", {"name": f"t_{i}", "description": "x" * 200_000, "tags": {}})
+        service.modify_envvars("acme", service.find_tool("acme", f"t_{i}").id, {"inserts": [{"name": "TOKEN", "value": "hidden-" + str(i), "is_secret": True}]})
+        i += 1
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_the_previous_state_readable(home: Path) -> None:
+    rng = random.Random(7)
+    seen = 0
+    for _ in range(6):
+        proc = spawn(WRITE_FOREVER, home)
+        time.sleep(1.0 + rng.random())  # interpreter start, then some writes in flight
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        service = ToolService(Settings(home=home))
+        json.loads(service.paths.metadata.read_text())
+        count = len(service.list_tools("acme", {"limit": 20}).tools)
+        with service.ctx.metadata.read() as db:
+            tools = db.table("tools").all()
+        assert len(tools) >= seen  # nothing committed is ever lost
+        seen = len(tools)
+        assert count == min(20, seen)
+        for tool in tools:  # every committed secret reference still resolves
+            _, secrets = service.envvar_values("acme", tool["id"])
+            assert all(value.startswith("hidden-") for value in secrets.values())
+    assert seen > 0
+    # the next writer sweeps any temp file a killed one left behind
+    ToolService(Settings(home=home)).create_tool("acme", {"name": "after", "description": "d", "tags": {}})
+    ToolService(Settings(home=home)).modify_envvars("acme", ToolService(Settings(home=home)).find_tool("acme", "after").id, {"inserts": [{"name": "A", "value": "1", "is_secret": True}]})
+    assert not list(home.glob(".*.tmp"))
+
+
+def test_a_torn_last_line_is_skipped_and_the_next_append_is_whole(tmp_path: Path) -> None:
+    log = InvocationLog(tmp_path / "invocations")
+    when = datetime(2026, 5, 4, tzinfo=UTC)
+    log.append({"id": "one"}, when)
+    segment = log.segment_for(when)
+    with segment.open("ab") as handle:
+        handle.write(b'{"id": "torn", "out')  # a writer died here
+    assert [r["id"] for r in log] == ["one"]
+    log.append({"id": "two"}, when)
+    assert [r["id"] for r in log] == ["one", "two"]
+    log.append({"id": "three"}, datetime(2026, 5, 5, tzinfo=UTC))
+    assert [p.name for p in log.segments()] == ["2026-05-04.jsonl", "2026-05-05.jsonl"]
+    assert [r["id"] for r in log] == ["one", "two", "three"]
+
+
+def test_concurrent_appends_from_two_processes_interleave_whole_lines(tmp_path: Path) -> None:
+    code = """
+        import sys
+        from datetime import datetime, UTC
+        from pathlib import Path
+        from workbench.store import InvocationLog
+        log = InvocationLog(Path(sys.argv[1]))
+        for i in range(300):
+            log.append({"who": sys.argv[2], "i": i, "pad": "x" * 5000}, datetime(2026, 1, 1, tzinfo=UTC))
+    """
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(tmp_path / "inv"), who]) for who in ("a", "b")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    records = list(InvocationLog(tmp_path / "inv"))
+    assert len(records) == 600
+    for who in ("a", "b"):
+        assert [r["i"] for r in records if r["who"] == who] == list(range(300))
