@@ -44,9 +44,29 @@ class Settings(BaseSettings):
         ),
     )
 
+    tools_repo: Path | None = Field(
+        default=None,
+        description="The git repository of tool projects; defaults to tools-repo/ in the data dir.",
+    )
+    team_branch: str = Field(
+        default="team", description="The branch that publishing with repo=team uses."
+    )
+    main_branch: str = Field(
+        default="main", description="The branch that publishing with repo=main uses."
+    )
+    invocation_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="An invocation running longer is stopped and fails."
+    )
+    check_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="A project's check running longer fails the publish."
+    )
+
     def paths(self) -> DataPaths:
         home = self.home or Path(platformdirs.user_data_dir(APP_NAME))
         return DataPaths(Path(home).expanduser().resolve())
+
+    def tools_repo_path(self) -> Path:
+        return Path(self.tools_repo).expanduser().resolve() if self.tools_repo else self.paths().home / "tools-repo"
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,21 @@ class DataPaths:
     def operation_locks(self) -> Path:
         """Per-tool locks that serialize publish and deprecate."""
         return self.home / "locks"
+
+    @property
+    def builds(self) -> Path:
+        """One directory per published version: the exported project and its environment."""
+        return self.home / "builds"
+
+    @property
+    def test_builds(self) -> Path:
+        """Builds made for testing a branch, reused while the commit stays the same."""
+        return self.home / "test-builds"
+
+    @property
+    def wheelhouse(self) -> Path:
+        """Downloaded dependency wheels, so a rebuild with unchanged dependencies is offline."""
+        return self.home / "wheelhouse"
 
     def ensure(self) -> DataPaths:
         for directory in (self.home, self.invocations, self.operation_locks):

@@ -79,3 +79,23 @@ def validation_error_from_pydantic(error: Any, what: str) -> ValidationFailed:
             problem += f" (got {given!r})"
         problems.append(problem)
     return ValidationFailed(f"invalid {what}: " + "; ".join(problems), errors=problems)
+
+
+class StageFailed(BadRequest):
+    """400 from a publish or test stage (validate, build, checks): names the stage, keeps its output."""
+
+    def __init__(self, stage: str, reason: str, output: str = "") -> None:
+        message = f"{stage} failed: {reason}"
+        if output.strip():
+            message += "\n" + _tail(output)
+        super().__init__(message, stage=stage)
+        self.stage = stage
+        self.reason = reason
+        self.output = output
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    kept = text.strip().splitlines()
+    if len(kept) > lines:
+        kept = [f"... ({len(kept) - lines} earlier lines)"] + kept[-lines:]
+    return "\n".join(kept)

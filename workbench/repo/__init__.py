@@ -1,0 +1,1 @@
+"""The tools repository (git) and the tool project contract."""
