@@ -9,8 +9,10 @@ import click
 from workbench import __version__
 from workbench.cli.common import Env, command_options, fail, print_fields, print_json
 from workbench.cli.env import env_group
+from workbench.cli.run import invoke, new, test
+from workbench.cli.versions import deprecate, publish, versions
 from workbench.cli.tools import tool_group, list_tools
-from workbench.core.errors import WorkbenchError
+from workbench.errors import WorkbenchError
 from workbench.settings import DEFAULT_ORG
 
 
@@ -39,14 +41,14 @@ def demo(ctx: click.Context, env: Env) -> None:
     from workbench.demo import DEMO_ORG, seed_demo
 
     org = DEMO_ORG if env.org == DEFAULT_ORG else env.org
-    created = seed_demo(env.service, org)
+    created = seed_demo(env.service, org, say=lambda line: click.echo(line, err=True))
     if not env.as_json:
         click.echo(f"demo organization {org!r}: " + (f"created {', '.join(created)}" if created else "up to date"))
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-cli.add_command(tool_group)
-cli.add_command(env_group)
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,13 +10,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from workbench.core.errors import (
+from workbench.errors import (
     Conflict,
     NotFound,
     ValidationFailed,
     validation_error_from_pydantic,
 )
 from workbench.core.models import utcnow
+from workbench.runtime.process import ProcessRunner
 from workbench.settings import DataPaths, Settings
 from workbench.store import FileLock, InvocationLog, LockBusy, MetadataStore, SecretStore
 
@@ -38,6 +39,14 @@ class ServiceContext:
         self.metadata = MetadataStore(self.paths.metadata, self.paths.metadata_lock)
         self.secrets = SecretStore(self.paths.secrets)
         self.invocations = InvocationLog(self.paths.invocations)
+        self._runner: ProcessRunner | None = None
+
+    @property
+    def runner(self) -> ProcessRunner:
+        """The runtime that builds and runs tools."""
+        if self._runner is None:
+            self._runner = ProcessRunner(self.paths.wheelhouse)
+        return self._runner
 
     def operation_lock(self, tool_id: str) -> _OperationLock:
         """Serializes publish and deprecate of one tool; a second one gets 409 at once."""

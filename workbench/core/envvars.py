@@ -14,7 +14,7 @@ from typing import Any
 from tinydb import Query
 
 from workbench.core.context import ServiceContext, check_org, parse
-from workbench.core.errors import BadRequest, Conflict
+from workbench.errors import BadRequest, Conflict
 from workbench.core.requests import ModifyEnvVarsRequest
 from workbench.core.tools import ENVVARS, VERSIONS, ToolOperations
 from workbench.store import SecretStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from workbench.core.errors import ValidationFailed
+from workbench.errors import ValidationFailed
 
 T = TypeVar("T")
 SortKey = Callable[[Any], Any]

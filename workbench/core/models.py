@@ -182,8 +182,22 @@ class SimulationConversationInvocationSource(ApiModel):
     invocation_metadata: InvocationMetadata
 
 
+class WorkbenchInvocationSource(ApiModel):
+    """An invocation made from the workbench itself (its CLI, TUI or server), not by an agent's
+    conversation. The hosted API has no such source; the workbench adds it so its own runs are
+    told apart in the history."""
+
+    type: Literal["workbench"] = "workbench"
+    user_id: str
+    interface: Literal["cli", "tui", "api"] = "cli"
+
+
 InvocationSource = Annotated[
-    Union[RegularConversationInvocationSource, SimulationConversationInvocationSource],
+    Union[
+        RegularConversationInvocationSource,
+        SimulationConversationInvocationSource,
+        WorkbenchInvocationSource,
+    ],
     Field(discriminator="type"),
 ]
 

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from workbench.core.context import ServiceContext
-from workbench.core.envvars import EnvVarOperations
+from workbench.core.invoke import InvokeOperations
 from workbench.core.models import utcnow
 from workbench.settings import Settings
 
 
-class ToolService(EnvVarOperations):
+class ToolService(InvokeOperations):
     """Tools, their environment variables, versions and invocations, for any organization."""
 
     def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from workbench.core.context import ServiceContext, check_object_id, check_org, parse, require
-from workbench.core.errors import Conflict, NotFound, ValidationFailed
+from workbench.errors import Conflict, NotFound, ValidationFailed
 from workbench.core.listing import paginate, parse_sort_by, sort_records
 from workbench.core.models import ToolInstance, new_id
 from workbench.core.requests import (
