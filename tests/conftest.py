@@ -42,8 +42,97 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(home: Path, clock: Clock) -> ToolService:
-    return ToolService(Settings(home=home), clock=clock)
+def repo_path(tmp_path: Path) -> Path:
+    return tmp_path / "tools-repo"
+
+
+@pytest.fixture
+def settings(home: Path, repo_path: Path) -> Settings:
+    return Settings(home=home, tools_repo=repo_path, invocation_timeout_seconds=20)
+
+
+@pytest.fixture
+def service(settings: Settings, clock: Clock) -> ToolService:
+    return ToolService(settings, clock=clock)
+
+
+DEFAULT_CODE = """
+def run(params, ctx):
+    ctx.logger.info("hello %s", params["name"])
+    return {"greeting": "hi " + params["name"], "mode": ctx.invocation_mode}
+"""
+DEFAULT_SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+def project_files(
+    code: str = DEFAULT_CODE,
+    schema: dict | None = None,
+    requires: tuple[str, ...] = (),
+    secret_requires: tuple[str, ...] = (),
+    checks: tuple[str, ...] = (),
+    dependencies: tuple[str, ...] = (),
+    table_extra: str = "",
+) -> dict[str, str]:
+    """The files of a small tool project honouring the contract."""
+    import json as _json
+    import textwrap
+
+    listed = lambda items: "[" + ", ".join(_json.dumps(i) for i in items) + "]"  # noqa: E731
+    pyproject = textwrap.dedent(
+        f"""
+        [project]
+        name = "sample"
+        dependencies = {listed(dependencies)}
+
+        [tool.workbench]
+        entry_point = "tool:run"
+        input_schema = "schema.json"
+        required_envvars = {listed(requires)}
+        required_secret_envvars = {listed(secret_requires)}
+        checks = {listed(checks)}
+        """
+    ) + table_extra
+    return {
+        "pyproject.toml": pyproject,
+        "tool.py": textwrap.dedent(code),
+        "schema.json": _json.dumps(schema or DEFAULT_SCHEMA),
+    }
+
+
+class ToolsRepoHelper:
+    """A real git repository in a temp dir that tests write projects into."""
+
+    def __init__(self, path: Path) -> None:
+        import git
+
+        self.git = git
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.repo = git.Repo.init(path, initial_branch="main")
+        self.actor = git.Actor("Test", "test@workbench.invalid")
+        (path / "README").write_text("tools\n")
+        self.repo.index.add(["README"])
+        self.repo.index.commit("start", author=self.actor, committer=self.actor)
+
+    def commit(self, files: dict[str, str], branch: str = "main", message: str = "change", base: str | None = None) -> str:
+        """Write files (path -> text) on ``branch`` (made from ``base`` or HEAD if new); returns the commit."""
+        if branch not in self.repo.heads:
+            self.repo.create_head(branch, base or self.repo.head.commit)
+        self.repo.heads[branch].checkout()
+        for relative, text in files.items():
+            target = self.path / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            self.repo.index.add([relative])
+        return self.repo.index.commit(message, author=self.actor, committer=self.actor).hexsha
+
+    def project(self, directory: str, branch: str = "main", **spec: object) -> str:
+        return self.commit({f"{directory}/{name}": text for name, text in project_files(**spec).items()}, branch, f"update {directory}")
+
+
+@pytest.fixture
+def tools_repo(repo_path: Path) -> ToolsRepoHelper:
+    return ToolsRepoHelper(repo_path)
 
 
 @pytest.fixture
@@ -56,9 +145,10 @@ def make_tool(service: ToolService) -> Callable[..., str]:
 
 
 @pytest.fixture
-def run_cli(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+def run_cli(home: Path, repo_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """Run `workbench ARGS` in-process on the test's data directory; returns (code, out, err)."""
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_TOOLS_REPO", str(repo_path))
     monkeypatch.delenv("WORKBENCH_ORG", raising=False)
 
     def run(*args: str) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.errors import BadRequest, Conflict, ValidationFailed
+from workbench.errors import BadRequest, Conflict, ValidationFailed
 from workbench.core.service import ToolService
 
 SECRET = "s3cr3t-VALUE-do-not-leak"

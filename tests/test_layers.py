@@ -11,7 +11,7 @@ from pathlib import Path
 CORE_MODULES = [
     "workbench.core.models",
     "workbench.core.requests",
-    "workbench.core.errors",
+    "workbench.errors",
     "workbench.core.service",
     "workbench.store",
     "workbench.settings",

@@ -7,7 +7,7 @@ import re
 import pytest
 from tinydb import Query
 
-from workbench.core.errors import Conflict, NotFound, ValidationFailed
+from workbench.errors import Conflict, NotFound, ValidationFailed
 from workbench.core.service import ToolService
 
 
