@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field
@@ -60,6 +61,20 @@ class Settings(BaseSettings):
     check_timeout_seconds: float = Field(
         default=300.0, gt=0, description="A project's check running longer fails the publish."
     )
+
+    runtime: Literal["auto", "docker", "process"] = Field(
+        default="auto",
+        description="auto: Docker where a daemon answers and the base image is present, else processes.",
+    )
+    base_image: str = Field(
+        default="python:3.11-slim",
+        description="The image tool images are built on (it needs python3).",
+    )
+    worker_pool_size: int = Field(default=2, ge=1, le=10, description="Warm containers per version and network mode.")
+    worker_idle_seconds: int = Field(default=300, ge=1, description="A warm container unused this long stops.")
+    container_memory: str = Field(default="512m", description="Memory limit of each tool container.")
+    container_cpus: float = Field(default=1.0, gt=0, description="CPU limit of each tool container.")
+    container_pids: int = Field(default=128, ge=8, description="Process-count limit of each tool container.")
 
     def paths(self) -> DataPaths:
         home = self.home or Path(platformdirs.user_data_dir(APP_NAME))

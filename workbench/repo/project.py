@@ -14,6 +14,7 @@ required_envvars = ["ORDER_REGION"]
 required_secret_envvars = ["ORDER_API_TOKEN"]
 checks = ["python -m unittest discover -s tests -q"]
 scaffold = "<hash>"                     # written by `workbench new`
+simulation_network = false              # may the container reach the network in simulation mode?
 ```
 """
 
@@ -50,6 +51,7 @@ class ToolProject:
     checks: list[str] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
     scaffold: str = NO_SCAFFOLD
+    simulation_network: bool = False
 
     @classmethod
     def load(cls, root: Path) -> ToolProject:
@@ -100,6 +102,7 @@ class ToolProject:
             checks=lists["checks"],
             dependencies=[str(d) for d in project.get("dependencies", [])],
             scaffold=str(table.get("scaffold", NO_SCAFFOLD)),
+            simulation_network=bool(table.get("simulation_network", False)),
         )
 
     def file_input_schema(self) -> dict[str, Any] | None:

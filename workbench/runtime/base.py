@@ -20,6 +20,8 @@ class BuildSpec:
     dependencies: list[str]
     entry_point: str
     input_model: str | None
+    simulation_network: bool = False  # may a container reach the network in simulation mode?
+    labels: dict[str, str] = field(default_factory=dict)  # org, tool, version, commit
 
 
 @dataclass
@@ -54,3 +56,9 @@ class Runner(Protocol):
     def invoke(self, build: Build, request: dict[str, Any], env: dict[str, str], timeout: float) -> ShimResponse: ...
 
     def load(self, directory: Path, spec: BuildSpec, details: dict[str, Any]) -> Build: ...
+
+    def prewarm(self, build: Build) -> None: ...
+
+    def retire(self, build: Build) -> None: ...
+
+    def discard(self, build: Build) -> None: ...

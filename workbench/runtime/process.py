@@ -83,6 +83,15 @@ class ProcessRunner:
     def load(self, directory: Path, spec: BuildSpec, details: dict[str, Any]) -> Build:
         return Build(self.name, directory, spec, details)
 
+    def prewarm(self, build: Build) -> None:
+        """Nothing stays running between invocations here."""
+
+    def retire(self, build: Build) -> None:
+        """Nothing stays running between invocations here."""
+
+    def discard(self, build: Build) -> None:
+        """The build directory goes with the failed publish; nothing else to undo."""
+
     def _install(self, dependencies: list[str], venv: Path, log: Callable[[str], None]) -> None:
         self.wheelhouse.mkdir(parents=True, exist_ok=True)
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", str(venv / "bin" / "python")]
