@@ -10,6 +10,7 @@ from workbench import __version__
 from workbench.cli.common import Env, command_options, fail, print_fields, print_json
 from workbench.cli.env import env_group
 from workbench.cli.run import invoke, new, test
+from workbench.cli.runtime import doctor, runtime_group
 from workbench.cli.versions import deprecate, publish, versions
 from workbench.cli.tools import tool_group, list_tools
 from workbench.errors import WorkbenchError
@@ -47,7 +48,7 @@ def demo(ctx: click.Context, env: Env) -> None:
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke):
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, doctor, runtime_group):
     cli.add_command(command)
 
 

@@ -11,13 +11,16 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from workbench.errors import (
+    BadRequest,
     Conflict,
     NotFound,
     ValidationFailed,
     validation_error_from_pydantic,
 )
 from workbench.core.models import utcnow
+from workbench.runtime.base import Runner
 from workbench.runtime.process import ProcessRunner
+from workbench.runtime.selection import RuntimeReport, choose_runner
 from workbench.settings import DataPaths, Settings
 from workbench.store import FileLock, InvocationLog, LockBusy, MetadataStore, SecretStore
 
@@ -39,14 +42,31 @@ class ServiceContext:
         self.metadata = MetadataStore(self.paths.metadata, self.paths.metadata_lock)
         self.secrets = SecretStore(self.paths.secrets)
         self.invocations = InvocationLog(self.paths.invocations)
-        self._runner: ProcessRunner | None = None
+        self._runner: Runner | None = None
+        self.runtime_report: RuntimeReport | None = None
 
     @property
-    def runner(self) -> ProcessRunner:
-        """The runtime that builds and runs tools."""
+    def runner(self) -> Runner:
+        """The runtime that builds new tools: Docker where it can, processes elsewhere."""
         if self._runner is None:
-            self._runner = ProcessRunner(self.paths.wheelhouse)
+            self._runner, self.runtime_report = choose_runner(self.settings, self.paths)
         return self._runner
+
+    def runner_for(self, name: str) -> Runner:
+        """The runtime a build was made with; a build always runs where it was built."""
+        if name == self.runner.name:
+            return self.runner
+        if name == "process":
+            return ProcessRunner(self.paths.wheelhouse)
+        from workbench.runtime.docker_runner import DockerRunner
+
+        try:
+            return DockerRunner(self.settings, self.paths)
+        except Exception as error:
+            raise BadRequest(
+                f"this version was built for Docker, and no Docker daemon answers ({str(error).splitlines()[0][:160]}); "
+                "start one (see `workbench doctor`)"
+            ) from None
 
     def operation_lock(self, tool_id: str) -> _OperationLock:
         """Serializes publish and deprecate of one tool; a second one gets 409 at once."""

@@ -49,15 +49,17 @@ class InvokeOperations(PublishOperations):
             raise NotFound(f"version {version} has no build in this data directory; publish it again")
         validate_inputs(record["input_schema"], req.inputs)
         plain, secret = self.envvar_values(org_id, tool_id)
+        build = self._load_build(build_record)
         outcomes = run_inputs(
-            self.ctx.runner,
-            self._load_build(build_record),
+            self.ctx.runner_for(build.runner),
+            build,
             req.inputs,
             {**plain, **secret},
             list(secret.values()),
             self.ctx.settings.invocation_timeout_seconds,
         )
         invocation_source = source or WorkbenchInvocationSource(user_id=user_id or self.ctx.settings.user)
+        records = []
         for outcome in outcomes:
             now = self.ctx.clock()
             status = outcome.result.model_dump(mode="json", exclude={"duration_ms"})
@@ -76,5 +78,6 @@ class InvokeOperations(PublishOperations):
                     "inputs": outcome.input,
                 }
             )
-            self.ctx.invocations.append(instance.model_dump(mode="json"), now)
+            records.append((instance.model_dump(mode="json"), now))
+        self.ctx.invocations.append_many(records)
         return InvokeResponse(invocation_results=[o.result for o in outcomes])

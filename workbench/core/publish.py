@@ -93,6 +93,7 @@ class PublishOperations(VersionOperations, EnvVarOperations):
         stages: Stages,
         check_env: Callable[[ToolProject], None],
         checks_env: Callable[[], tuple[dict[str, str], list[str]]],
+        labels: dict[str, str],
     ) -> Prepared:
         """Export, validate, build and check. ``checks_env`` gives the checks' environment and the
         secret values in it, which are masked in every line of check output shown or raised."""
@@ -102,29 +103,36 @@ class PublishOperations(VersionOperations, EnvVarOperations):
             project = ToolProject.load(project_dir)
             file_schema = project.file_input_schema()
             check_env(project)
-        with stages.run("build") as output:
-            spec = BuildSpec(project_dir, project.dependencies, project.entry_point, project.input_model)
-            build = self.ctx.runner.build(spec, directory, output)
-            described = self.ctx.runner.describe(build)
-            if not described.get("ok"):
-                trace = "\n".join(described.get("exception_stack_trace", []))
-                raise StageFailed(
-                    "build",
-                    f"the entry point {project.entry_point} could not be loaded: {described.get('exception_type')}: {described.get('exception_message')}",
-                    trace,
-                )
-            schema = file_schema if file_schema is not None else check_input_schema(described.get("input_schema"), project.input_model or "")
-        with stages.run("checks") as output:
-            env, secret_values = checks_env()
-            mask = SecretMask(secret_values)
-            for command in project.checks:
-                output(f"$ {command}")
-                result = self.ctx.runner.run_check(build, command, env, self.ctx.settings.check_timeout_seconds)
-                shown = mask.text(result.output)
-                for line in shown.splitlines()[-20:]:
-                    output(line)
-                if not result.passed:
-                    raise StageFailed("checks", f"check {command!r} failed", shown)
+        runner = self.ctx.runner
+        build: Build | None = None
+        try:
+            with stages.run("build") as output:
+                spec = BuildSpec(project_dir, project.dependencies, project.entry_point, project.input_model, project.simulation_network, labels)
+                build = runner.build(spec, directory, output)
+                described = runner.describe(build)
+                if not described.get("ok"):
+                    trace = "\n".join(described.get("exception_stack_trace", []))
+                    raise StageFailed(
+                        "build",
+                        f"the entry point {project.entry_point} could not be loaded: {described.get('exception_type')}: {described.get('exception_message')}",
+                        trace,
+                    )
+                schema = file_schema if file_schema is not None else check_input_schema(described.get("input_schema"), project.input_model or "")
+            with stages.run("checks") as output:
+                env, secret_values = checks_env()
+                mask = SecretMask(secret_values)
+                for command in project.checks:
+                    output(f"$ {command}")
+                    result = runner.run_check(build, command, env, self.ctx.settings.check_timeout_seconds)
+                    shown = mask.text(result.output)
+                    for line in shown.splitlines()[-20:]:
+                        output(line)
+                    if not result.passed:
+                        raise StageFailed("checks", f"check {command!r} failed", shown)
+        except BaseException:
+            if build is not None:
+                runner.discard(build)
+            raise
         return Prepared(project, build, schema)
 
     def _repo(self) -> ToolsRepo:
@@ -163,14 +171,19 @@ class PublishOperations(VersionOperations, EnvVarOperations):
             else:
                 shutil.rmtree(directory, ignore_errors=True)
                 try:
-                    prepared = self._prepare(repo, commit, req.project_path, directory, stages, declared, lambda: ({**req.required_envvars, **req.required_secret_envvars}, list(req.required_secret_envvars.values())))
+                    labels = {"workbench.org": org_id, "workbench.commit": commit, "workbench.test": req.project_path}
+                    prepared = self._prepare(
+                        repo, commit, req.project_path, directory, stages, declared,
+                        lambda: ({**req.required_envvars, **req.required_secret_envvars}, list(req.required_secret_envvars.values())),
+                        labels,
+                    )
                 except BaseException:
                     shutil.rmtree(directory, ignore_errors=True)
                     raise
                 marker.write_text(json.dumps(self._build_record(prepared)))
         validate_inputs(prepared.input_schema, req.inputs)
         env = {**req.required_envvars, **req.required_secret_envvars}
-        outcomes = run_inputs(self.ctx.runner, prepared.build, req.inputs, env, list(req.required_secret_envvars.values()), self.ctx.settings.invocation_timeout_seconds)
+        outcomes = run_inputs(self.ctx.runner_for(prepared.build.runner), prepared.build, req.inputs, env, list(req.required_secret_envvars.values()), self.ctx.settings.invocation_timeout_seconds)
         return InvokeResponse(invocation_results=[o.result for o in outcomes])
 
     @staticmethod
@@ -183,6 +196,7 @@ class PublishOperations(VersionOperations, EnvVarOperations):
             "dependencies": b.spec.dependencies,
             "entry_point": b.spec.entry_point,
             "input_model": b.spec.input_model,
+            "simulation_network": b.spec.simulation_network,
             "details": b.details,
             "input_schema": prepared.input_schema,
             "required_envvars": p.required_envvars,
@@ -194,8 +208,38 @@ class PublishOperations(VersionOperations, EnvVarOperations):
         return Prepared(project, self._load_build(record), record["input_schema"])
 
     def _load_build(self, record: dict[str, Any]) -> Build:
-        spec = BuildSpec(Path(record["project_dir"]), record["dependencies"], record["entry_point"], record["input_model"])
-        return self.ctx.runner.load(Path(record["directory"]), spec, record["details"])
+        spec = BuildSpec(
+            Path(record["project_dir"]), record["dependencies"], record["entry_point"], record["input_model"], record.get("simulation_network", False)
+        )
+        return self.ctx.runner_for(record["runner"]).load(Path(record["directory"]), spec, record["details"])
+
+    def _retire_versions(self, version_ids: list[str]) -> None:
+        """Stop what runs for deprecated versions (their warm containers)."""
+        with self.ctx.metadata.read() as db:
+            records = [db.table(BUILDS).get(Query().version_id == vid) for vid in version_ids]
+        for record in filter(None, records):
+            try:
+                build = self._load_build(record)
+                self.ctx.runner_for(build.runner).retire(build)
+            except WorkbenchError:
+                pass  # no daemon: nothing of it can be running either
+
+    def prune_runtime(self) -> dict[str, int]:
+        """Remove the runtime's leftovers: stopped containers, and the images of deprecated
+        versions and of test builds (both can be rebuilt; deprecated ones are never run again)."""
+        with self.ctx.metadata.read() as db:
+            deprecated = {v["id"] for v in db.table(VERSIONS).search(Query().deprecated == True)}  # noqa: E712
+            builds = db.table(BUILDS).all()
+        images = [b["details"]["image"] for b in builds if b["version_id"] in deprecated and b["runner"] == "docker"]
+        for marker in self.ctx.paths.test_builds.glob("*/ready.json"):
+            record = json.loads(marker.read_text())
+            if record["runner"] == "docker":
+                images.append(record["details"]["image"])
+                marker.unlink()
+        runner = self.ctx.runner
+        if runner.name != "docker":
+            return {"containers": 0, "images": 0}
+        return runner.prune(images)
 
     # -- publish ------------------------------------------------------------------------------
 
@@ -232,6 +276,15 @@ class PublishOperations(VersionOperations, EnvVarOperations):
                 branch_name = branch or (self.ctx.settings.team_branch if req.repo == "team" else self.ctx.settings.main_branch)
                 commit = repo.branch_tip(branch_name)
                 output(f"{branch_name} is at {commit[:12]}")
+                with self.ctx.metadata.read() as db:
+                    planned = label(next_version([v["version"] for v in db.table(VERSIONS).search(Query().tool_id == tool_id)], req.bump_type))
+                labels = {
+                    "workbench.org": org_id,
+                    "workbench.tool": tool_id,
+                    "workbench.tool_name": tool["name"],
+                    "workbench.version": planned,
+                    "workbench.commit": commit,
+                }
                 if active:
                     last = max(active, key=lambda v: key(v["version"]))
                     if not repo.is_descendant(commit, last["tool_commit_hash"]):
@@ -246,10 +299,15 @@ class PublishOperations(VersionOperations, EnvVarOperations):
                     repo, commit, req.project_path, directory, stages,
                     lambda project: self._check_envvars_present(org_id, tool_id, project),
                     lambda: self._checks_env(org_id, tool_id),
+                    labels,
                 )
                 with stages.run("record") as output:
                     new_version = self._record_version(org_id, tool_id, version_id, req, branch_name, commit, user, prepared)
                     output(f"version {new_version}")
+                    try:
+                        self.ctx.runner_for(prepared.build.runner).prewarm(prepared.build)
+                    except Exception as error:  # a cold first invocation is still an invocation
+                        output(f"could not start a warm worker now ({error}); the first invocation will")
             except BaseException:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise

@@ -78,6 +78,9 @@ class ToolOperations:
         secret = sorted(v["name"] for v in variables if v["is_secret"])
         return ToolInstance.model_validate({**record, "envvars": plain, "secret_envvars": secret})
 
+    def _retire_versions(self, version_ids: list[str]) -> None:
+        """Hook: stop what runs for versions just deprecated (the runtime layer overrides it)."""
+
     def _user(self, org_id: str, user_id: str | None) -> dict[str, str]:
         return {"org_id": org_id, "user_id": user_id or self.ctx.settings.user}
 
@@ -198,12 +201,15 @@ class ToolOperations:
                     {"deprecated": True, "updated_at": now, "updated_by": updated_by},
                     Query().id == record["id"],
                 )
+            live = Query().tool_id == record["id"]
+            retired = [v["id"] for v in db.table(VERSIONS).search(live & (Query().deprecated == False))]  # noqa: E712
             db.table(VERSIONS).update(
                 {
                     "deprecated": True,
                     "updated_at": now,
                     "updated_by": {"user_id": updated_by["user_id"], "user_org_id": org_id},
                 },
-                (Query().tool_id == record["id"]) & (Query().deprecated == False),  # noqa: E712
+                live & (Query().deprecated == False),  # noqa: E712
             )
+        self._retire_versions(retired)
 

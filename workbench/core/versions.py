@@ -146,6 +146,7 @@ class VersionOperations(ToolOperations):
                     {"deprecated": True, "updated_at": now, "updated_by": {"user_id": user_id or self.ctx.settings.user, "user_org_id": org_id}},
                     Query().id == version["id"],
                 )
+        self._retire_versions([v["id"] for v in hits])
         return [label(v["version"]) for v in hits]
 
     def resolve_version(self, org_id: str, tool_id: str, version: str) -> dict[str, Any]:

@@ -32,19 +32,28 @@ class InvocationLog:
 
     def append(self, record: dict[str, Any], created_at: datetime) -> None:
         """Append one record durably to the segment of its day."""
-        line = json.dumps(record, separators=(",", ":"), sort_keys=True).encode() + b"\n"
-        segment = self.segment_for(created_at)
+        self.append_many([(record, created_at)])
+
+    def append_many(self, records: list[tuple[dict[str, Any], datetime]]) -> None:
+        """Append records durably under one lock, with one fsync per segment touched."""
+        by_segment: dict[Path, list[bytes]] = {}
+        for record, created_at in records:
+            line = json.dumps(record, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+            by_segment.setdefault(self.segment_for(created_at), []).append(line)
         self.directory.mkdir(parents=True, exist_ok=True)
         with FileLock(self._lock_path):
-            fd = os.open(segment, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-            try:
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = b"\n" + line  # close a torn line left by a killed writer
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            for segment, lines in by_segment.items():
+                fd = os.open(segment, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+                try:
+                    size = os.fstat(fd).st_size
+                    if size and os.pread(fd, 1, size - 1) != b"\n":
+                        lines.insert(0, b"\n")  # close a torn line left by a killed writer
+                    view = memoryview(b"".join(lines))
+                    while view:
+                        view = view[os.write(fd, view):]
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
 
     def segments(self) -> list[Path]:
         """Segment files, oldest first."""
