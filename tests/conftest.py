@@ -48,7 +48,7 @@ def repo_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(home: Path, repo_path: Path) -> Settings:
-    return Settings(home=home, tools_repo=repo_path, invocation_timeout_seconds=20)
+    return Settings(home=home, tools_repo=repo_path, invocation_timeout_seconds=20, runtime="process")
 
 
 @pytest.fixture
@@ -149,6 +149,7 @@ def run_cli(home: Path, repo_path: Path, capsys: pytest.CaptureFixture[str], mon
     """Run `workbench ARGS` in-process on the test's data directory; returns (code, out, err)."""
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     monkeypatch.setenv("WORKBENCH_TOOLS_REPO", str(repo_path))
+    monkeypatch.setenv("WORKBENCH_RUNTIME", "process")
     monkeypatch.delenv("WORKBENCH_ORG", raising=False)
 
     def run(*args: str) -> tuple[int, str, str]:

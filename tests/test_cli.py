@@ -156,3 +156,13 @@ def test_paths_prints_the_data_directory(run_cli, home: Path) -> None:
     assert json.loads(out)["home"] == str(home.resolve())
     code, out, _ = run_cli("paths", "--home", "/tmp/elsewhere-wb", "--json")
     assert json.loads(out)["home"] == "/tmp/elsewhere-wb"
+
+
+def test_doctor_explains_the_fallback_when_no_daemon_answers(run_cli, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_RUNTIME", "auto")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    code, out, _ = run_cli("doctor")
+    assert code == 0 and "runtime           process (no Docker daemon answers)" in out
+    assert "fix: start a Docker daemon" in out
+    code, out, _ = run_cli("doctor", "--json")
+    assert json.loads(out)["active"] == "process" and json.loads(out)["daemon"] is None

@@ -21,7 +21,7 @@ def insert(name: str, value: str = "v", secret: bool = False) -> dict:
 def seed_version(service: ToolService, tool_id: str, requires: list[str], secret_requires: list[str] = (), deprecated: bool = False) -> None:
     """A version record as publishing will write it (publishing itself lands with the repo layer)."""
     with service.ctx.metadata.write() as db:
-        db.table("versions").insert({"tool_id": tool_id, "org_id": "acme", "deprecated": deprecated, "version": {"major": 1, "minor": 0, "patch": len(db.table("versions"))}, "required_envvars": list(requires), "required_secret_envvars": list(secret_requires)})
+        db.table("versions").insert({"id": f"{len(db.table('versions')):024x}", "tool_id": tool_id, "org_id": "acme", "deprecated": deprecated, "version": {"major": 1, "minor": 0, "patch": len(db.table("versions"))}, "required_envvars": list(requires), "required_secret_envvars": list(secret_requires)})
 
 
 @pytest.fixture

@@ -182,7 +182,7 @@ def test_a_second_publish_while_one_runs_is_409_processes(service: ToolService, 
         ToolService().publish_version("acme", "{tool_id}", {{"repo": "main", "project_path": "proj", "bump_type": "major"}})
         """
     )
-    env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_TOOLS_REPO": str(repo_path)}
+    env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_TOOLS_REPO": str(repo_path), "WORKBENCH_RUNTIME": "process"}
     other = subprocess.Popen([sys.executable, "-c", code], env=env)
     lock = home / "locks" / f"{tool_id}.lock"
     deadline = time.time() + 30

@@ -157,7 +157,7 @@ class TestDeprecate:
         tool_id = make_tool("old")
         with service.ctx.metadata.write() as db:  # versions arrive with publishing; seed two here
             for patch in (0, 1):
-                db.table("versions").insert({"tool_id": tool_id, "org_id": "acme", "deprecated": False, "version": {"major": 1, "minor": 0, "patch": patch}, "required_envvars": [], "required_secret_envvars": []})
+                db.table("versions").insert({"id": f"{patch:024x}", "tool_id": tool_id, "org_id": "acme", "deprecated": False, "version": {"major": 1, "minor": 0, "patch": patch}, "required_envvars": [], "required_secret_envvars": []})
         service.deprecate_tool("acme", tool_id)
         assert service.get_tool("acme", tool_id).deprecated is True
         with service.ctx.metadata.read() as db:
