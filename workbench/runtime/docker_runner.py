@@ -164,10 +164,7 @@ class DockerRunner:
             os.chown(run_dir, NOBODY, NOBODY)
         os.chmod(run_dir, 0o700)
         name = f"wb-{self.home}-{run_dir.name}-{socket_path.stem}"
-        try:
-            self.client.containers.get(name).remove(force=True)
-        except docker.errors.NotFound:
-            pass
+        self._free_name(name)
         command = ["python3", SHIM_IN_IMAGE, "--serve", f"/run/workbench/{socket_path.name}", "--idle", str(self.settings.worker_idle_seconds), "--entry", build.spec.entry_point]
         if build.spec.input_model:
             command += ["--model", build.spec.input_model]
@@ -182,6 +179,20 @@ class DockerRunner:
             labels={"workbench": "1", "workbench.home": self.home, "workbench.image": build.directory.name, "workbench.role": "worker"},
             **self._limits(),
         )
+
+    def _free_name(self, name: str, wait: float = 20.0) -> None:
+        """Remove a dead worker that holds the slot's name, waiting out a removal in progress
+        (a killed worker is still being auto-removed when its replacement starts)."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                self.client.containers.get(name).remove(force=True)
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError:
+                pass  # "removal already in progress": wait for it
+            time.sleep(0.05)
+        raise WorkerLost(f"the old worker container {name} could not be removed within {wait:g} s")
 
     def _call(self, build: Build, network: str, payload: dict[str, Any], timeout: float) -> ShimResponse:
         key = self._key(build, network)
