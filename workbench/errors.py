@@ -99,3 +99,10 @@ def _tail(text: str, lines: int = 40) -> str:
     if len(kept) > lines:
         kept = [f"... ({len(kept) - lines} earlier lines)"] + kept[-lines:]
     return "\n".join(kept)
+
+
+class ServiceUnavailable(WorkbenchError):
+    """503: a derived part (the search index) is being rebuilt; retry shortly."""
+
+    status = 503
+    code = "unavailable"

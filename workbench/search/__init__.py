@@ -1,0 +1,1 @@
+"""Full-text search over invocations (Whoosh): derived data, rebuilt whenever it is in doubt."""
