@@ -7,8 +7,9 @@ import sys
 import click
 
 from workbench import __version__
-from workbench.cli.common import Env, command_options, fail, print_fields, print_json
+from workbench.cli.common import SERVICES, Env, command_options, fail, print_fields, print_json
 from workbench.cli.env import env_group
+from workbench.cli.history import history, index_group, search
 from workbench.cli.run import invoke, new, test
 from workbench.cli.runtime import doctor, runtime_group
 from workbench.cli.versions import deprecate, publish, versions
@@ -35,27 +36,39 @@ def paths(env: Env) -> None:
 
 
 @cli.command("demo")
+@click.option("--history", "history_size", type=int, default=0, help="Also record this many generated invocations (for trying history and search).")
 @command_options
 @click.pass_context
-def demo(ctx: click.Context, env: Env) -> None:
+def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     """Set up the demo organization (safe to run again) and list its tools."""
     from workbench.demo import DEMO_ORG, seed_demo
 
     org = DEMO_ORG if env.org == DEFAULT_ORG else env.org
     created = seed_demo(env.service, org, say=lambda line: click.echo(line, err=True))
+    if history_size > 0:
+        from workbench.synthetic import generate_invocations
+
+        generate_invocations(env.service, org, history_size)
+        click.echo(f"recorded {history_size:,} generated invocations; indexing them for search ...", err=True)
+        env.service.ctx.search_index.update(blocking=True)
     if not env.as_json:
         click.echo(f"demo organization {org!r}: " + (f"created {', '.join(created)}" if created else "up to date"))
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, doctor, runtime_group):
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, doctor, runtime_group):
     cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI, and turns every expected failure into ``error: MESSAGE``."""
     try:
-        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+        try:
+            cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+        finally:
+            for service in SERVICES:
+                service.ctx.indexer.flush()  # what this command recorded is searchable next
+            SERVICES.clear()
     except WorkbenchError as error:
         fail(error.message, 1)
     except click.exceptions.Abort:

@@ -18,6 +18,9 @@ from workbench.core.service import ToolService
 from workbench.settings import Settings
 
 
+SERVICES: list[ToolService] = []  # made by this command; flushed (search index) before it exits
+
+
 class Env:
     """The resolved settings and service of one command invocation."""
 
@@ -36,6 +39,7 @@ class Env:
     def service(self) -> ToolService:
         if self._service is None:
             self._service = ToolService(self.settings)
+            SERVICES.append(self._service)
         return self._service
 
     def tool_id(self, name_or_id: str) -> str:

@@ -21,7 +21,10 @@ from workbench.core.models import utcnow
 from workbench.runtime.base import Runner
 from workbench.runtime.process import ProcessRunner
 from workbench.runtime.selection import RuntimeReport, choose_runner
+from workbench.search.index import SearchIndex
+from workbench.search.indexer import Indexer
 from workbench.settings import DataPaths, Settings
+from workbench.store.catalog import InvocationCatalog
 from workbench.store import FileLock, InvocationLog, LockBusy, MetadataStore, SecretStore
 
 M = TypeVar("M", bound=BaseModel)
@@ -42,6 +45,10 @@ class ServiceContext:
         self.metadata = MetadataStore(self.paths.metadata, self.paths.metadata_lock)
         self.secrets = SecretStore(self.paths.secrets)
         self.invocations = InvocationLog(self.paths.invocations)
+        index_dir = self.paths.home / "index"
+        self.catalog = InvocationCatalog(index_dir / "catalog.sqlite", self.invocations)
+        self.search_index = SearchIndex(index_dir / "search", self.catalog)
+        self.indexer = Indexer(index_dir / "search", index_dir / "catalog.sqlite", self.paths.invocations)
         self._runner: Runner | None = None
         self.runtime_report: RuntimeReport | None = None
 

@@ -80,4 +80,5 @@ class InvokeOperations(PublishOperations):
             )
             records.append((instance.model_dump(mode="json"), now))
         self.ctx.invocations.append_many(records)
+        self.ctx.indexer.nudge()  # searchable within moments; nobody waits for it
         return InvokeResponse(invocation_results=[o.result for o in outcomes])
