@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workbench.core.models import new_id
 from workbench.core.service import ToolService
 
 TOOLS = ["order_status", "crm_account", "weather_lookup", "flaky_parser", "report_generator", "text_stats"]
@@ -104,7 +103,7 @@ def generate_invocations(
         tool = rng.choice(TOOLS)
         major, minor, patch = rng.choice(VERSIONS)
         record = {
-            "id": new_id(),
+            "id": f"{rng.getrandbits(96):024x}",  # from the seed: the same history every time
             "org_id": org_id,
             "created_at": created.isoformat().replace("+00:00", "Z"),
             "updated_at": created.isoformat().replace("+00:00", "Z"),

@@ -15,7 +15,7 @@ from workbench.core.models import (
 )
 from workbench.core.publish import PublishOperations
 from workbench.core.requests import InvokeRequest, InvokeResponse
-from workbench.core.running import run_inputs, validate_inputs
+from workbench.core.running import Outcome, run_inputs, validate_inputs
 from workbench.core.versions import BUILDS
 from workbench.errors import NotFound
 
@@ -39,6 +39,19 @@ class InvokeOperations(PublishOperations):
         400 if an input does not match the version's input schema; 404 for an unknown tool or a
         missing or deprecated version. A tool's failure is a failed result, not an error.
         """
+        outcomes = self.invoke_outcomes(org_id, tool_id, version, request, user_id, source)
+        return InvokeResponse(invocation_results=[o.result for o in outcomes])
+
+    def invoke_outcomes(
+        self,
+        org_id: str,
+        tool_id: str,
+        version: str,
+        request: InvokeRequest | dict[str, Any],
+        user_id: str | None = None,
+        source: InvocationSource | None = None,
+    ) -> list[Outcome]:
+        """What :meth:`invoke_version` does, returning each input's result with its (masked) logs."""
         check_org(org_id)
         check_object_id(tool_id, "tool id")
         req = parse(InvokeRequest, request, "invoke request")
@@ -81,4 +94,4 @@ class InvokeOperations(PublishOperations):
             records.append((instance.model_dump(mode="json"), now))
         self.ctx.invocations.append_many(records)
         self.ctx.indexer.nudge()  # searchable within moments; nobody waits for it
-        return InvokeResponse(invocation_results=[o.result for o in outcomes])
+        return outcomes

@@ -22,7 +22,7 @@ from workbench.core.context import ServiceContext, check_object_id, check_org, p
 from workbench.core.envvars import EnvVarOperations
 from workbench.core.models import new_id
 from workbench.core.requests import InvokeResponse, PublishRequest, PublishResponse, TestToolRequest
-from workbench.core.running import SecretMask, run_inputs, validate_inputs
+from workbench.core.running import Outcome, SecretMask, run_inputs, validate_inputs
 from workbench.core.tools import ENVVARS, VERSIONS
 from workbench.core.versions import BUILDS, MAX_ACTIVE_VERSIONS, VersionOperations, key, label, next_version
 from workbench.errors import BadRequest, StageFailed, WorkbenchError
@@ -138,11 +138,19 @@ class PublishOperations(VersionOperations, EnvVarOperations):
     def _repo(self) -> ToolsRepo:
         return ToolsRepo(self.ctx.settings.tools_repo_path())
 
+    def repo_branches(self) -> list[str]:
+        """The branches of the tools repository (to pick one to publish or test from)."""
+        return self._repo().branches()
+
     # -- test ---------------------------------------------------------------------------------
 
     def test_tool(self, org_id: str, request: TestToolRequest | dict[str, Any], on_stage: StageListener | None = None) -> InvokeResponse:
         """Validate, build and check a project at a branch's tip, then run the inputs against it.
         Nothing is published or recorded. The build is reused while the branch tip is the same."""
+        return InvokeResponse(invocation_results=[o.result for o in self.test_outcomes(org_id, request, on_stage)])
+
+    def test_outcomes(self, org_id: str, request: TestToolRequest | dict[str, Any], on_stage: StageListener | None = None) -> list[Outcome]:
+        """What :meth:`test_tool` does, returning each input's result with its (masked) logs."""
         check_org(org_id)
         req = parse(TestToolRequest, request, "test request")
         both = sorted(set(req.required_envvars) & set(req.required_secret_envvars))
@@ -183,8 +191,7 @@ class PublishOperations(VersionOperations, EnvVarOperations):
                 marker.write_text(json.dumps(self._build_record(prepared)))
         validate_inputs(prepared.input_schema, req.inputs)
         env = {**req.required_envvars, **req.required_secret_envvars}
-        outcomes = run_inputs(self.ctx.runner_for(prepared.build.runner), prepared.build, req.inputs, env, list(req.required_secret_envvars.values()), self.ctx.settings.invocation_timeout_seconds)
-        return InvokeResponse(invocation_results=[o.result for o in outcomes])
+        return run_inputs(self.ctx.runner_for(prepared.build.runner), prepared.build, req.inputs, env, list(req.required_secret_envvars.values()), self.ctx.settings.invocation_timeout_seconds)
 
     @staticmethod
     def _build_record(prepared: Prepared) -> dict[str, Any]:

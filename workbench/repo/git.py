@@ -31,6 +31,9 @@ class ToolsRepo:
             known = ", ".join(sorted(head.name for head in self.repo.heads)) or "none"
             raise NotFound(f"branch {branch!r} does not exist in the tools repository (branches: {known})") from None
 
+    def branches(self) -> list[str]:
+        return sorted(head.name for head in self.repo.heads)
+
     def commit(self, rev: str) -> git.Commit:
         try:
             return self.repo.commit(rev)

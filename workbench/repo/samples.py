@@ -24,18 +24,22 @@ def build_sample_repository(target: Path, main: str = "main", team: str = "team"
     repo = git.Repo.init(target, initial_branch=main)
     projects = sorted(p.name for p in source.iterdir() if (p / "pyproject.toml").is_file())
 
-    def add(names: list[str], message: str) -> None:
+    def commit(message: str, day: int) -> None:
+        when = f"2026-01-{day:02d}T10:00:00 +0000"  # fixed dates: the same history, and hashes, every time
+        repo.index.commit(message, author=ACTOR, committer=ACTOR, author_date=when, commit_date=when)
+
+    def add(names: list[str], message: str, day: int) -> None:
         for name in names:
             shutil.copytree(source / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
             repo.index.add([str(p.relative_to(target)) for p in (target / name).rglob("*") if p.is_file()])
-        repo.index.commit(message, author=ACTOR, committer=ACTOR)
+        commit(message, day)
 
-    add([p for p in projects if p in FIRST], "Add the lookup tools")
-    add([p for p in projects if p not in FIRST], "Add the parser, report and stats tools")
+    add([p for p in projects if p in FIRST], "Add the lookup tools", 5)
+    add([p for p in projects if p not in FIRST], "Add the parser, report and stats tools", 12)
     repo.create_head(team).checkout()
     changed = target / TEAM_CHANGE
     changed.write_text(changed.read_text().replace('"conditions": "sunny"', '"conditions": "sunny", "humidity": 40'))
     repo.index.add([TEAM_CHANGE])
-    repo.index.commit("weather_lookup: report humidity in simulations", author=ACTOR, committer=ACTOR)
+    commit("weather_lookup: report humidity in simulations", 20)
     repo.heads[main].checkout()
     return True
