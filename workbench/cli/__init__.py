@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -18,10 +19,20 @@ from workbench.errors import WorkbenchError
 from workbench.settings import DEFAULT_ORG
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="workbench")
-def cli() -> None:
-    """Tool Workbench: build, test and run versioned tools locally."""
+@click.option("--home", type=click.Path(path_type=Path, file_okay=False), default=None, help="Data directory (for the app).")
+@click.option("--org", default=None, help="Organization (for the app).")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, org: str | None) -> None:
+    """Tool Workbench: build, test and run versioned tools locally.
+
+    Without a command, opens the workbench app in the terminal."""
+    if ctx.invoked_subcommand is None:
+        from workbench.tui.app import WorkbenchApp
+
+        env = Env(home, org, False)
+        WorkbenchApp(env.settings, env.org).run()
 
 
 @cli.command("paths")
@@ -45,11 +56,12 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
 
     org = DEMO_ORG if env.org == DEFAULT_ORG else env.org
     created = seed_demo(env.service, org, say=lambda line: click.echo(line, err=True))
-    if history_size > 0:
+    missing = history_size - env.service.count_invocations(org) if history_size > 0 else 0
+    if missing > 0:  # up to the size asked for: running it again adds nothing
         from workbench.synthetic import generate_invocations
 
-        generate_invocations(env.service, org, history_size)
-        click.echo(f"recorded {history_size:,} generated invocations; indexing them for search ...", err=True)
+        generate_invocations(env.service, org, missing)
+        click.echo(f"recorded {missing:,} generated invocations; indexing them for search ...", err=True)
         env.service.ctx.search_index.update(blocking=True)
     if not env.as_json:
         click.echo(f"demo organization {org!r}: " + (f"created {', '.join(created)}" if created else "up to date"))

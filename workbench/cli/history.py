@@ -9,7 +9,7 @@ from rich.text import Text
 
 from workbench.cli.common import Env, command_options, parse_bool, print_fields, print_json, print_table
 from workbench.core.models import ToolInvocationInstance
-from workbench.search.query import MARK_END, MARK_START
+from workbench.search.query import split_marks
 
 SOURCE_CHOICES = click.Choice(["regular-conversation", "simulation-conversation", "workbench", "conversation", "simulation"])
 
@@ -138,8 +138,8 @@ def search(env: Env, query, fields, tools, source_types, conversation_ids, run_i
         out.print(f"\n[bold]{inv.created_at:%Y-%m-%d %H:%M:%S}[/] {names.get(inv.tool_id, inv.tool_id)} {inv.tool_version} {state} [dim]{inv.id}[/]")
         for field, fragment in hit.snippets.items():
             text = Text(f"  {field}: ")
-            for index, piece in enumerate(fragment.replace(MARK_END, MARK_START).split(MARK_START)):
-                text.append(" ".join(piece.split()), style="bold yellow reverse" if index % 2 else "")
+            for piece, is_match in split_marks(fragment):
+                text.append(piece, style="bold yellow reverse" if is_match else "")
             out.print(text)
 
 

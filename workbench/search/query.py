@@ -128,5 +128,9 @@ def snippets(record: dict[str, Any], terms: set[tuple[str, bytes]], fields: list
     return found
 
 
-def render_marks(snippet: str, start: str, end: str) -> str:
-    return snippet.replace(MARK_START, start).replace(MARK_END, end)
+def split_marks(snippet: str) -> list[tuple[str, bool]]:
+    """A snippet as (text, is_match) pieces, whitespace collapsed to single spaces, for a face
+    to style."""
+    flat = re.sub(r"\s+", " ", snippet).strip()
+    pieces = flat.replace(MARK_END, MARK_START).split(MARK_START)
+    return [(piece, index % 2 == 1) for index, piece in enumerate(pieces) if piece]

@@ -1,0 +1,1 @@
+"""The Textual workbench: browse, test, publish, invoke and search from the terminal."""

@@ -1,0 +1,136 @@
+"""The workbench app: modes for tools, invocation history and search; workers for everything
+slow; errors as notifications; themes as data; help on F1 and ?."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from workbench.core.service import ToolService
+from workbench.errors import WorkbenchError
+from workbench.settings import Settings
+from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.screens.invocations import InvocationsScreen
+from workbench.tui.screens.search import SearchScreen
+from workbench.tui.screens.tools import ToolsScreen
+from workbench.tui.themes import BUILTIN_DIR, DEFAULT_THEME, config_dir, load_themes, remember_theme, remembered_theme, user_theme_dir
+
+
+class WorkbenchApp(App[None]):
+    """Tool Workbench in the terminal."""
+
+    TITLE = "Tool Workbench"
+    CSS = """
+    .bar { height: auto; padding: 0 1; }
+    .bar > Input { width: 1fr; }
+    .bar > Static { width: auto; padding: 1 0 0 1; }
+    .bar > Switch { width: auto; }
+    .muted { color: $text-muted; }
+    .status { height: 1; padding: 0 1; color: $text-muted; }
+    DataTable { height: 1fr; }
+    #filters { height: auto; }
+    #filters > Select { width: 1fr; }
+    #fields { height: 7; width: 46; }
+    #hits { height: 1fr; }
+    #hits > .option-list--option { padding: 0 1; }
+    """
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    MODES = {"tools": ToolsScreen, "invocations": InvocationsScreen, "search": SearchScreen}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("question_mark", "help", "Help", show=False, id="app.help_key"),
+        Binding("f2", "switch_mode('tools')", "Tools", id="app.tools", tooltip="The organization's tools"),
+        Binding("f3", "switch_mode('invocations')", "History", id="app.history", tooltip="Invocation history"),
+        Binding("f4", "switch_mode('search')", "Search", id="app.search", tooltip="Full-text search of invocations"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        org: str | None = None,
+        *,
+        service: ToolService | None = None,
+        theme_dirs: list[Path] | None = None,
+        config: Path | None = None,
+        background_indexing: bool = True,
+    ) -> None:
+        """``service`` lets a test hand in one over its own data directory and clock."""
+        super().__init__()
+        self.service = service or ToolService(settings or Settings())
+        self.settings = self.service.settings
+        self.org = org or self.settings.org
+        self.config = config or config_dir()
+        self.theme_dirs = theme_dirs if theme_dirs is not None else [BUILTIN_DIR, user_theme_dir()]
+        self.background_indexing = background_indexing
+        self.sub_title = f"organization {self.org}"
+
+    def on_mount(self) -> None:
+        themes, problems = load_themes(self.theme_dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(problem, title="Theme", severity="warning", timeout=10)
+        wanted = remembered_theme(self.config) or DEFAULT_THEME
+        self.theme = wanted if wanted in self.available_themes else "textual-dark"
+        if self.background_indexing:
+            self.service.ctx.indexer.start_background()
+        self.switch_mode("tools")
+
+    def watch_theme(self, name: str) -> None:
+        if self.is_mounted:
+            remember_theme(self.config, name)
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (the index rebuild) report failures like everyone's."""
+        ReportsWorkerErrors.on_worker_state_changed(self, event)  # type: ignore[arg-type]
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from workbench.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_cancel_work(self) -> None:
+        """Stop waiting for the current screen's background work."""
+        cancelled = [w for w in self.screen.workers if w.is_running]
+        self.screen.workers.cancel_all()
+        self.notify(f"cancelled {len(cancelled)} task(s)" if cancelled else "nothing to cancel", timeout=3)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Tools", "The organization's tools (F2)", lambda: self.switch_mode("tools"))
+        yield SystemCommand("History", "Invocation history (F3)", lambda: self.switch_mode("invocations"))
+        yield SystemCommand("Search", "Full-text search of invocations (F4)", lambda: self.switch_mode("search"))
+        yield SystemCommand("Rebuild search index", "Rebuild the full-text index from the log", self.rebuild_index)
+        for name in sorted(self.available_themes):
+            if name.startswith("workbench"):
+                yield SystemCommand(f"Theme: {name}", "Switch to this theme (remembered)", lambda n=name: setattr(self, "theme", n))
+
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False, description="Rebuilding the search index")
+    def rebuild_index(self) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        last = [0]
+
+        def progress(done: int, total: int) -> None:
+            if worker.is_cancelled:
+                raise WorkbenchError("rebuild cancelled; the index is rebuilt on the next search")
+            if done - last[0] >= 2000 or done == total:
+                last[0] = done
+                self.call_from_thread(self.notify, f"indexed {done:,} of {total:,}", title="Search index", timeout=2)
+
+        count = self.service.rebuild_index(progress)
+        self.call_from_thread(self.notify, f"search index rebuilt: {count:,} invocations", title="Search index")

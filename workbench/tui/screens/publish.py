@@ -1,0 +1,89 @@
+"""Publishing with its stages shown live: resolve, export, validate, build, checks, record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, RichLog, Static
+
+from workbench.core.publish import STAGES, StageEvent
+from workbench.tui.errors import describe_error
+from workbench.tui.widgets.dialogs import DIALOG_CSS
+
+ICONS = {"pending": "·", "running": "▶", "passed": "✓", "failed": "✗"}
+
+
+class PublishScreen(ModalScreen[str | None]):
+    """Runs the publish in a worker and shows each stage as it happens; a failure says which
+    stage failed and why. Dismisses with the new version, or None."""
+
+    DEFAULT_CSS = DIALOG_CSS + """
+    PublishScreen .dialog { width: 100; }
+    PublishScreen RichLog { height: 16; border: round $panel; }
+    #stages { height: auto; margin-bottom: 1; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close", id="publish.close"), Binding("ctrl+x", "app.cancel_work", "Stop waiting", id="publish.cancel")]
+
+    def __init__(self, tool_id: str, tool_name: str, request: dict[str, Any], branch: str | None) -> None:
+        super().__init__()
+        self.tool_id, self.tool_name, self.request, self.branch = tool_id, tool_name, request, branch
+        self.states = {stage: "pending" for stage in STAGES}
+        self.result: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Publishing {self.tool_name} ({self.request['bump_type']} bump of {self.request['project_path']} from {self.branch})", classes="title")
+            yield Static(self.stage_line(), id="stages")
+            yield RichLog(id="output", wrap=True, markup=False)
+            yield Static("", id="outcome")
+            yield Button("Close", id="close")
+
+    def stage_line(self) -> str:
+        return "   ".join(f"{ICONS[self.states[s]]} {s}" for s in STAGES)
+
+    def on_mount(self) -> None:
+        self.publish()
+
+    @work(thread=True, exclusive=True, group="publish", exit_on_error=False, description="Publishing")
+    def publish(self) -> None:
+        def on_stage(event: StageEvent) -> None:
+            self.app.call_from_thread(self.show_event, event)
+
+        try:
+            response = self.app.service.publish_version(self.app.org, self.tool_id, self.request, branch=self.branch, on_stage=on_stage)
+        except Exception as error:
+            self.app.call_from_thread(self.show_outcome, None, describe_error(error))
+            return
+        self.app.call_from_thread(self.show_outcome, response.new_version, "")
+
+    def show_event(self, event: StageEvent) -> None:
+        log = self.query_one(RichLog)
+        if event.state == "output":
+            log.write(f"  {event.detail}")
+            return
+        self.states[event.stage] = event.state if event.state in ICONS else "passed"
+        if event.state == "running":
+            log.write(f"» {event.stage}")
+        self.query_one("#stages", Static).update(self.stage_line())
+
+    def show_outcome(self, version: str | None, error: str) -> None:
+        self.result = version
+        outcome = self.query_one("#outcome", Static)
+        if version:
+            outcome.update(f"[b $success]published {self.tool_name} {version}[/]")
+        else:
+            failed = next((s for s in STAGES if self.states[s] in ("failed", "running")), None)
+            if failed:
+                self.states[failed] = "failed"
+                self.query_one("#stages", Static).update(self.stage_line())
+            outcome.update(f"[b $error]{'stage ' + failed + ' failed: ' if failed else ''}[/]{error}")
+        self.query_one(Button).focus()
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(self.result)

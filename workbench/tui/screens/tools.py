@@ -1,0 +1,190 @@
+"""The Tools screen: the organization's tools, filtered by text and tag; create, edit, deprecate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static, Switch
+
+from workbench.core.models import ToolInstance
+from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
+from workbench.tui.errors import ReportsWorkerErrors
+
+
+def tags_text(tool: ToolInstance) -> str:
+    return ", ".join(f"{t.key}={t.value}" if t.value is not None else t.key for t in tool.tags)
+
+
+def parse_tags(text: str) -> dict[str, str | None]:
+    tags: dict[str, str | None] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        tags[key.strip()] = value.strip() or None
+    return tags
+
+
+class ToolsScreen(ReportsWorkerErrors, Screen[None]):
+    """Every tool of the organization with its description, tags and active versions."""
+
+    BINDING_GROUP_TITLE = "Tools"
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="tools.open", tooltip="Versions, env vars, invoke and test"),
+        Binding("n", "create", "New", id="tools.new"),
+        Binding("e", "edit", "Edit", id="tools.edit", tooltip="Description and tags"),
+        Binding("d", "deprecate", "Deprecate", id="tools.deprecate"),
+        Binding("slash", "focus_filter", "Filter", id="tools.filter"),
+        Binding("r", "reload", "Reload", id="tools.reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tools: list[ToolInstance] = []
+        self.active_versions: dict[str, int] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="bar"):
+            yield Input(placeholder="filter: words, or tag key:value (key:* any value)", id="filter")
+            yield Static(" deprecated ", classes="muted")
+            yield Switch(value=False, id="show-deprecated", tooltip="Show deprecated tools")
+        yield DataTable(id="tools", cursor_type="row", zebra_stripes=True)
+        yield Static("", classes="status", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Name", "Versions", "State", "Tags", "Env vars", "Description")
+        self.load()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from a tool's screen (or another mode): versions may have changed there."""
+        if self.tools:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="tools", exit_on_error=False, description="Loading tools")
+    def load(self) -> None:
+        service, org = self.app.service, self.app.org
+        tools, token = [], 0
+        while token is not None:
+            page = service.list_tools(org, {"limit": 20, "continuation_token": token})
+            tools += page.tools
+            token = page.continuation_token
+        counts = {tool.id: len(service.list_versions(org, tool.id, {"deprecated": False}).tool_versions) for tool in tools if not tool.deprecated}
+        self.app.call_from_thread(self.show, tools, counts)
+
+    def show(self, tools: list[ToolInstance], counts: dict[str, int]) -> None:
+        self.tools, self.active_versions = tools, counts
+        self.refresh_table()
+
+    def visible(self) -> list[ToolInstance]:
+        text = self.query_one("#filter", Input).value.strip().lower()
+        show_deprecated = self.query_one("#show-deprecated", Switch).value
+        shown = []
+        for tool in self.tools:
+            if tool.deprecated and not show_deprecated:
+                continue
+            if text and not all(self._matches(tool, word) for word in text.split()):
+                continue
+            shown.append(tool)
+        return shown
+
+    @staticmethod
+    def _matches(tool: ToolInstance, word: str) -> bool:
+        if ":" in word:
+            key, _, value = word.partition(":")
+            return any(t.key.lower() == key and (value in ("*", "") or (t.value or "").lower() == value) for t in tool.tags)
+        return word in f"{tool.name} {tool.description} {tags_text(tool)}".lower()
+
+    def refresh_table(self) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected()
+        table.clear()
+        shown = self.visible()
+        for tool in shown:
+            state = "deprecated" if tool.deprecated else "active"
+            env = ", ".join([*tool.envvars, *(f"{n}🔒" for n in tool.secret_envvars)])
+            table.add_row(tool.name, str(self.active_versions.get(tool.id, 0)), state, tags_text(tool), env, tool.description, key=tool.id)
+        if selected and any(t.id == selected.id for t in shown):
+            table.move_cursor(row=table.get_row_index(selected.id))
+        hidden = len(self.tools) - len(shown)
+        self.query_one("#status", Static).update(f"{len(shown)} of {len(self.tools)} tools" + (f" ({hidden} hidden by the filter)" if hidden else ""))
+
+    @on(Input.Changed, "#filter")
+    @on(Switch.Changed, "#show-deprecated")
+    def filter_changed(self) -> None:
+        self.refresh_table()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def selected(self) -> ToolInstance | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((t for t in self.tools if t.id == key), None)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        tool = self.selected()
+        if tool:
+            from workbench.tui.screens.tool import ToolScreen
+
+            self.app.push_screen(ToolScreen(tool))
+
+    def action_create(self) -> None:
+        fields = [Field("name", "Name (lowercase letters, digits and _)"), Field("description", "Description"), Field("tags", "Tags", placeholder="team=support, beta")]
+        self.app.push_screen(FormDialog("New tool", fields, "Create"), self._create)
+
+    def _create(self, values: dict[str, Any] | None) -> None:
+        if values:
+            self.run_service("Creating the tool", lambda s, org: s.create_tool(org, {"name": values["name"], "description": values["description"], "tags": parse_tags(values["tags"])}), f"created {values['name']}")
+
+    def action_edit(self) -> None:
+        tool = self.selected()
+        if tool:
+            fields = [Field("description", "Description", value=tool.description), Field("tags", "Tags (replace all)", value=tags_text(tool), placeholder="team=support, beta")]
+            self.app.push_screen(FormDialog(f"Edit {tool.name}", fields, "Save"), lambda values: self._edit(tool, values))
+
+    def _edit(self, tool: ToolInstance, values: dict[str, Any] | None) -> None:
+        if values:
+            self.run_service("Saving the tool", lambda s, org: s.modify_tool(org, tool.id, {"description": values["description"], "tags": parse_tags(values["tags"])}), f"saved {tool.name}")
+
+    def action_deprecate(self) -> None:
+        tool = self.selected()
+        if tool and not tool.deprecated:
+            versions = self.active_versions.get(tool.id, 0)
+            message = (
+                f"Deprecate {tool.name}? Its {versions} active version(s) will be deprecated too and can no longer be invoked; "
+                f"their warm workers stop. The name {tool.name!r} becomes free for a new tool. This cannot be undone."
+            )
+            self.app.push_screen(ConfirmDialog("Deprecate tool", message, "Deprecate"), lambda ok: ok and self.run_service("Deprecating", lambda s, org: s.deprecate_tool(org, tool.id), f"deprecated {tool.name}"))
+
+    @work(thread=True, group="tools-change", exit_on_error=False, description="Tools")
+    def run_service(self, what: str, call: Any, done: str) -> None:
+        call(self.app.service, self.app.org)
+        self.app.call_from_thread(self.app.notify, done, title=what)
+        self.load()
+
+    def palette_commands(self):
+        return [
+            ("New tool", "Create a tool", self.action_create),
+            ("Edit tool", "Change the selected tool's description and tags", self.action_edit),
+            ("Deprecate tool", "Deprecate the selected tool and all its versions", self.action_deprecate),
+            ("Reload tools", "Read the tools again", self.action_reload),
+        ]

@@ -1,0 +1,79 @@
+"""Themes are data: TOML files checked by a model, turned into Textual themes.
+
+Built-in themes live in the repository's top-level ``themes/`` folder; a user's own go in
+``themes/`` under the config directory. A file that does not validate is reported once and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, ValidationError
+from textual.theme import Theme
+
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "themes"
+DEFAULT_THEME = "workbench-dark"
+
+
+class ThemeFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    dark: bool = True
+    primary: str
+    secondary: str | None = None
+    accent: str | None = None
+    warning: str | None = None
+    error: str | None = None
+    success: str | None = None
+    foreground: str | None = None
+    background: str | None = None
+    surface: str | None = None
+    panel: str | None = None
+    variables: dict[str, str] = {}
+
+    def to_theme(self) -> Theme:
+        return Theme(**self.model_dump())
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir("workbench"))
+
+
+def user_theme_dir() -> Path:
+    return config_dir() / "themes"
+
+
+def load_themes(directories: list[Path]) -> tuple[list[Theme], list[str]]:
+    """Themes from every ``*.toml`` in the directories, and a problem line per bad file."""
+    themes, problems = [], []
+    for directory in directories:
+        for path in sorted(directory.glob("*.toml")) if directory.is_dir() else []:
+            try:
+                theme = ThemeFile.model_validate(tomllib.loads(path.read_text())).to_theme()
+                themes.append(theme)
+            except (tomllib.TOMLDecodeError, ValidationError, ValueError, UnicodeDecodeError) as error:
+                first = str(error).splitlines()
+                problems.append(f"theme file {path.name} skipped: {' '.join(first[:3])}")
+    return themes, problems
+
+
+def remembered_theme(config: Path) -> str | None:
+    try:
+        return json.loads((config / "tui.json").read_text()).get("theme")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def remember_theme(config: Path, name: str) -> None:
+    config.mkdir(parents=True, exist_ok=True)
+    path = config / "tui.json"
+    try:
+        state = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        state = {}
+    state["theme"] = name
+    path.write_text(json.dumps(state))
