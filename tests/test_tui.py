@@ -1,0 +1,243 @@
+"""The TUI driven like a user drives it (App.run_test + Pilot) on a real data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, OptionList, Select, Static, TextArea
+
+from workbench.core.service import ToolService
+from workbench.repo.samples import build_sample_repository
+from workbench.synthetic import generate_invocations
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.screens.detail import InvocationDetailScreen
+from workbench.tui.screens.help import HelpScreen
+from workbench.tui.screens.tool import ToolScreen
+from workbench.tui.themes import BUILTIN_DIR
+
+SECRET = "tui-secret-VALUE-77"
+SIZE = (130, 40)
+
+
+@pytest.fixture
+def tui_service(service: ToolService, repo_path: Path) -> ToolService:
+    build_sample_repository(repo_path)
+    return service
+
+
+def make_app(service: ToolService, tmp_path: Path, org: str = "acme", themes: list[Path] | None = None) -> WorkbenchApp:
+    return WorkbenchApp(org=org, service=service, theme_dirs=themes if themes is not None else [BUILTIN_DIR], config=tmp_path / "config")
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press(char if char != " " else "space")
+
+
+def screen_text(app: WorkbenchApp) -> str:
+    """What the screen shows, as text (from the SVG screenshot)."""
+    import html
+
+    return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+def rows(table: DataTable) -> list[list[str]]:
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_the_main_flow_create_secret_publish_invoke_search_deprecate(tui_service: ToolService, tmp_path: Path) -> None:
+    app = make_app(tui_service, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # create a tool
+        await pilot.press("n")
+        await type_text(pilot, "crm_account")
+        await pilot.press("tab")
+        await type_text(pilot, "Account summaries")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [r[0] for r in rows(app.screen.query_one(DataTable))] == ["crm_account"]
+        # open it; add a plain variable and a secret
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ToolScreen)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("a")
+        await type_text(pilot, "CRM_BASE_URL")
+        await pilot.press("tab")
+        await type_text(pilot, "https://crm")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s")
+        await type_text(pilot, "CRM_API_TOKEN")
+        await pilot.press("tab")
+        password = app.screen.query_one("#f-value", Input)
+        assert password.password  # typed into a password field
+        await type_text(pilot, SECRET)
+        await pilot.press("enter")
+        await settle(pilot)
+        env_rows = rows(app.screen.query_one("#envvars", DataTable))
+        assert [(r[0], r[1]) for r in env_rows] == [("CRM_API_TOKEN", "secret 🔒"), ("CRM_BASE_URL", "plain")]
+        assert SECRET not in screen_text(app)
+        # publish from the sample repository, stages shown live
+        await pilot.press("v")
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("tab")  # branch select -> project directory
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "published crm_account 1.0.0" in str(app.screen.query_one("#outcome", Static).render())
+        assert "✓ checks" in str(app.screen.query_one("#stages", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert [r[0] for r in rows(app.screen.query_one("#versions", DataTable))] == ["1.0.0"]
+        # invoke in both modes
+        await pilot.press("i")
+        await settle(pilot)
+        editor = app.screen.query_one("#editor", TextArea)
+        assert '"account_id"' in editor.text  # pre-filled from the input schema
+        assert "should be non-empty" in str(app.screen.query_one("#problems", Static).render())
+        editor.text = '[{"account_id": "c-17"}, {"account_id": "c-2"}]'
+        await pilot.pause()
+        assert str(app.screen.query_one("#problems", Static).render()) == ""
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        results = [str(s.render()) for s in app.screen.query(".result")]
+        assert len(results) == 2 and all("succeeded" in r and "persisted-preferred: kept" in r for r in results)
+        assert "Bearer ********" in results[0] and SECRET not in screen_text(app)
+        app.screen.query_one("#mode", Select).value = "conversation-simulation"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert len(app.screen.query(".result")) == 2
+        # find an invocation by search and open it
+        await pilot.press("f4")
+        await settle(pilot)
+        await type_text(pilot, "gold")
+        for _ in range(40):  # the background indexer makes them searchable within moments
+            await pilot.press("enter")
+            await settle(pilot)
+            if app.screen.query_one("#hits", OptionList).option_count:
+                break
+        assert app.screen.query_one("#hits", OptionList).option_count == 2  # c-17 is gold, in both modes
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InvocationDetailScreen)
+        assert "Customer C-17" in str(app.screen.query_one("#detail", Static).render())
+        # deprecate, after a confirmation that says what happens
+        await pilot.press("escape")
+        await pilot.press("f2")  # back to the tools mode: the tool's screen is still open there
+        await settle(pilot)
+        for _ in range(3):  # escape leaves the input editor, then the tool's screen
+            if not isinstance(app.screen, ToolScreen):
+                break
+            await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert "1 active version(s) will be deprecated too" in app.screen.message
+        await pilot.press("y")
+        await settle(pilot)
+        assert rows(app.screen.query_one(DataTable)) == []  # hidden: deprecated
+    assert tui_service.find_tool("acme", "crm_account").deprecated
+
+
+async def test_errors_are_notifications_not_tracebacks(tui_service: ToolService, tmp_path: Path) -> None:
+    tui_service.create_tool("acme", {"name": "taken", "description": "d", "tags": {}})
+    app = make_app(tui_service, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "taken")
+        await pilot.press("tab")
+        await type_text(pilot, "again")
+        await pilot.press("enter")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("a tool named 'taken' already exists" in m for m in messages)
+        assert app.is_running
+
+
+async def test_env_var_in_use_says_so_when_deletion_is_refused(tui_service: ToolService, tmp_path: Path) -> None:
+    tool_id = tui_service.create_tool("acme", {"name": "order_status", "description": "d", "tags": {}}).id
+    tui_service.modify_envvars("acme", tool_id, {"inserts": [{"name": "ORDER_REGION", "value": "eu", "is_secret": False}]})
+    tui_service.publish_version("acme", tool_id, {"project_path": "order_status", "bump_type": "major"})
+    app = make_app(tui_service, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "e")
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        assert "Versions 1.0.0 require it" in app.screen.message
+        await pilot.press("y")
+        await settle(pilot)
+        assert any("ORDER_REGION is required by version(s) 1.0.0" in n.message for n in app._notifications)
+
+
+async def test_history_pages_and_shows_the_total(tui_service: ToolService, tmp_path: Path) -> None:
+    generate_invocations(tui_service, "acme", 250, seed=2)
+    app = make_app(tui_service, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        table = app.screen.query_one("#history", DataTable)
+        assert table.row_count == 100
+        assert str(app.screen.query_one("#status", Static).render()).startswith("100 of 250")
+        await pilot.press("m")
+        await settle(pilot)
+        assert table.row_count == 200
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InvocationDetailScreen)
+
+
+async def test_help_palette_and_themes(tui_service: ToolService, tmp_path: Path) -> None:
+    bad = tmp_path / "user-themes"
+    bad.mkdir()
+    (bad / "broken.toml").write_text("name = 'broken'\nprimary = 42\n")
+    (bad / "mine.toml").write_text("name = 'mine'\nprimary = '#ff0000'\n")
+    app = make_app(tui_service, tmp_path, themes=[BUILTIN_DIR, bad])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert any("broken.toml skipped" in n.message for n in app._notifications)
+        assert {"workbench-dark", "workbench-light", "workbench-high-contrast", "mine"} <= set(app.available_themes)
+        assert app.theme == "workbench-dark"
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "Theme: workbench-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "workbench-light"
+    again = make_app(tui_service, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.theme == "workbench-light"  # remembered
+
+
+async def test_the_palette_offers_the_current_screens_commands(tui_service: ToolService, tmp_path: Path) -> None:
+    app = make_app(tui_service, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = [name for name, _, _ in app.screen.palette_commands()]
+        assert "New tool" in names and "Deprecate tool" in names
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "Next page of history" in [name for name, _, _ in app.screen.palette_commands()]
