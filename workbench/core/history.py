@@ -203,6 +203,10 @@ class HistoryOperations(InvokeOperations):
         """The API's search: the matching invocations."""
         return SearchInvocationsResponse(tool_invocations=[hit.invocation for hit in self.search_hits(org_id, query, on_rebuild)])
 
+    def flush_index(self) -> None:
+        """Index what this process recorded now (a short-lived command's last act)."""
+        self.ctx.indexer.flush()
+
     def rebuild_index(self, progress: Progress | None = None) -> int:
         """Rebuild the search index from the log; returns the number of invocations indexed."""
         return self.ctx.search_index.rebuild(progress=progress)

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from workbench.core.context import ServiceContext
+from workbench.core.apikeys import ApiKeyOperations
 from workbench.core.history import HistoryOperations
 from workbench.core.models import utcnow
 from workbench.settings import Settings
 
 
-class ToolService(HistoryOperations):
+class ToolService(HistoryOperations, ApiKeyOperations):
     """Tools, their environment variables, versions and invocations, for any organization."""
 
     def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,8 @@ class SearchIndex:
         self.meta_path = directory / "meta.json"
         self.lock_path = directory.parent / "search-index.lock"
         self._indexes: dict[int, Any] = {}
-        self._searchers: dict[int, Any] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()  # searchers are per thread: a server answers in many
 
     # -- state --------------------------------------------------------------------------------
 
@@ -130,6 +132,10 @@ class SearchIndex:
         return self.directory / f"p{number:06d}"
 
     def _open(self, number: int, create: bool = False) -> Any:
+        with self._lock:
+            return self._open_locked(number, create)
+
+    def _open_locked(self, number: int, create: bool) -> Any:
         if number not in self._indexes:
             path = self._partition_dir(number)
             if create and not whoosh_index.exists_in(path):
@@ -168,7 +174,8 @@ class SearchIndex:
             return self._index_from(0, progress)
 
     def _reset(self) -> None:
-        self._indexes.clear()
+        with self._lock:
+            self._indexes.clear()
         self._close_searchers()
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -212,12 +219,21 @@ class SearchIndex:
 
     # -- reading ------------------------------------------------------------------------------
 
+    @property
+    def _searchers(self) -> dict[int, Any]:
+        if not hasattr(self._local, "searchers"):
+            self._local.searchers = {}
+        return self._local.searchers
+
     def _searcher(self, number: int) -> Any:
+        """This thread's searcher of a partition, reopened when a commit has changed it.
+        (Whoosh's Searcher.refresh() can fail when a concurrent commit merged segments.)"""
         searcher = self._searchers.get(number)
+        if searcher is not None and not searcher.up_to_date():
+            searcher.close()
+            searcher = None
         if searcher is None:
             searcher = self._searchers[number] = self._open(number).searcher()
-        else:
-            searcher = self._searchers[number] = searcher.refresh()
         return searcher
 
     def _close_searchers(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,7 +76,15 @@ class InvocationCatalog:
     def __init__(self, path: Path, log: InvocationLog) -> None:
         self.path = path
         self.log = log
-        self._conn: sqlite3.Connection | None = None
+        self._local = threading.local()  # one connection per thread: a server answers in many
+
+    @property
+    def _conn(self) -> sqlite3.Connection | None:
+        return getattr(self._local, "conn", None)
+
+    @_conn.setter
+    def _conn(self, conn: sqlite3.Connection | None) -> None:
+        self._local.conn = conn
 
     def connect(self) -> sqlite3.Connection:
         if self._conn is None:
