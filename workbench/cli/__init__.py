@@ -13,6 +13,7 @@ from workbench.cli.env import env_group
 from workbench.cli.history import history, index_group, search
 from workbench.cli.run import invoke, new, test
 from workbench.cli.runtime import doctor, runtime_group
+from workbench.cli.server import apikey_group, serve
 from workbench.cli.versions import deprecate, publish, versions
 from workbench.cli.tools import tool_group, list_tools
 from workbench.errors import WorkbenchError
@@ -23,16 +24,17 @@ from workbench.settings import DEFAULT_ORG
 @click.version_option(__version__, prog_name="workbench")
 @click.option("--home", type=click.Path(path_type=Path, file_okay=False), default=None, help="Data directory (for the app).")
 @click.option("--org", default=None, help="Organization (for the app).")
+@click.option("--remote", default=None, metavar="URL", help="Work against a Tools API server (with $WORKBENCH_API_KEY_ID, $WORKBENCH_API_KEY).")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, org: str | None) -> None:
+def cli(ctx: click.Context, home: Path | None, org: str | None, remote: str | None) -> None:
     """Tool Workbench: build, test and run versioned tools locally.
 
     Without a command, opens the workbench app in the terminal."""
     if ctx.invoked_subcommand is None:
         from workbench.tui.app import WorkbenchApp
 
-        env = Env(home, org, False)
-        WorkbenchApp(env.settings, env.org).run()
+        env = Env(home, org, False, remote)
+        WorkbenchApp(org=env.org, service=env.service, background_indexing=env.settings.remote is None).run()
 
 
 @cli.command("paths")
@@ -68,7 +70,7 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, doctor, runtime_group):
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group):
     cli.add_command(command)
 
 
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             cli.main(args=argv, prog_name="workbench", standalone_mode=False)
         finally:
             for service in SERVICES:
-                service.ctx.indexer.flush()  # what this command recorded is searchable next
+                service.flush_index()  # what this command recorded is searchable next
             SERVICES.clear()
     except WorkbenchError as error:
         fail(error.message, 1)

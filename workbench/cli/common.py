@@ -18,27 +18,39 @@ from workbench.core.service import ToolService
 from workbench.settings import Settings
 
 
-SERVICES: list[ToolService] = []  # made by this command; flushed (search index) before it exits
+SERVICES: list[Any] = []  # made by this command; flushed (search index) before it exits
 
 
 class Env:
     """The resolved settings and service of one command invocation."""
 
-    def __init__(self, home: Path | None, org: str | None, as_json: bool) -> None:
+    def __init__(self, home: Path | None, org: str | None, as_json: bool, remote: str | None = None) -> None:
         overrides: dict[str, Any] = {}
         if home is not None:
             overrides["home"] = home
         if org is not None:
             overrides["org"] = org
+        if remote is not None:
+            overrides["remote"] = remote
         self.settings = Settings(**overrides)
         self.org = self.settings.org
         self.as_json = as_json
-        self._service: ToolService | None = None
+        self._service: Any = None
 
     @property
-    def service(self) -> ToolService:
+    def service(self) -> Any:
+        """The local service, or in remote mode one that speaks the Tools API to a server."""
         if self._service is None:
-            self._service = ToolService(self.settings)
+            if self.settings.remote:
+                from workbench.remote.client import ToolsClient
+                from workbench.remote.service import RemoteService
+
+                if not (self.settings.api_key_id and self.settings.api_key):
+                    fail("remote mode needs an API key: set WORKBENCH_API_KEY_ID and WORKBENCH_API_KEY (see `workbench apikey create` on the server's machine)")
+                client = ToolsClient(self.settings.remote, self.org, self.settings.api_key_id, self.settings.api_key, self.settings.user)
+                self._service = RemoteService(self.settings, client)
+            else:
+                self._service = ToolService(self.settings)
             SERVICES.append(self._service)
         return self._service
 
@@ -58,9 +70,10 @@ def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option("--org", default=None, help="Organization (default: $WORKBENCH_ORG, else 'default').")
     @click.option("--json", "as_json", is_flag=True, help="Print the API's response body as JSON.")
+    @click.option("--remote", default=None, metavar="URL", help="Work against a Tools API server (default: $WORKBENCH_REMOTE; key from $WORKBENCH_API_KEY_ID and $WORKBENCH_API_KEY).")
     @functools.wraps(func)
-    def wrapper(*args: Any, home: Path | None, org: str | None, as_json: bool, **kwargs: Any) -> Any:
-        return func(*args, env=Env(home, org, as_json), **kwargs)
+    def wrapper(*args: Any, home: Path | None, org: str | None, as_json: bool, remote: str | None, **kwargs: Any) -> Any:
+        return func(*args, env=Env(home, org, as_json, remote), **kwargs)
 
     return wrapper
 
