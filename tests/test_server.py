@@ -1,0 +1,261 @@
+"""The HTTP API with real requests to a running server: every endpoint's success shape and
+status, its documented errors, authentication, rate limits, and long operations."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from workbench.core.service import ToolService
+from workbench.repo.samples import build_sample_repository
+from workbench.server.app import create_app
+from workbench.synthetic import generate_invocations
+
+SECRET = "server-secret-VALUE-5"
+
+
+class Running:
+    def __init__(self, service: ToolService, strict: bool = False) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(create_app(service, strict_limits=strict), host="127.0.0.1", port=self.port, log_level="error"))  # noqa
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def api(service: ToolService, repo_path):
+    build_sample_repository(repo_path)
+    running = Running(service)
+    yield running
+    running.stop()
+
+
+def sign_in(url: str, service: ToolService, org: str = "acme", user: str = "ada") -> httpx.Client:
+    key_id, secret = service.create_api_key(org, user)
+    response = httpx.post(f"{url}/v1/{org}/user/signin_with_api_key", headers={"x-api-key": secret, "x-api-key-id": key_id, "x-user-id": user})
+    assert response.status_code == 200 and set(response.json()) == {"id_token", "expires_at"}
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {response.json()['id_token']}"}, timeout=120)
+
+
+@pytest.fixture
+def client(api, service: ToolService) -> httpx.Client:
+    with sign_in(api.url, service) as c:
+        yield c
+
+
+def error(response: httpx.Response, status: int, fragment: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert fragment in body["detail"] and body["code"]
+
+
+def test_the_whole_life_of_a_tool_over_http(client: httpx.Client, service: ToolService) -> None:
+    created = client.post("/v1/acme/tool/", json={"name": "crm_account", "description": "Accounts", "tags": {"team": "sales", "pii": None}})
+    assert created.status_code == 201 and list(created.json()) == ["id"]
+    tool_id = created.json()["id"]
+    listed = client.get("/v1/acme/tool/", params=[("tag", "team:sales"), ("tag", "pii:"), ("sort_by", "+name"), ("limit", 5)])
+    assert listed.status_code == 200 and set(listed.json()) == {"tools", "has_more", "continuation_token", "filter_values"}
+    assert [t["id"] for t in listed.json()["tools"]] == [tool_id]
+    modified = client.post(f"/v1/acme/tool/{tool_id}", json={"description": "Account summaries", "tags": None})
+    assert modified.status_code == 204 and modified.content == b""
+    envvars = client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "CRM_BASE_URL", "value": "u", "is_secret": False}, {"name": "CRM_API_TOKEN", "value": SECRET, "is_secret": True}]})
+    assert envvars.status_code == 204
+    tested = client.post("/v1/acme/tool/test", json={"inputs": [{"input_parameters": {"account_id": "c-17"}, "invocation_mode": "regular"}], "commit_branch": "main", "project_path": "crm_account", "required_envvars": {"CRM_BASE_URL": "u"}, "required_secret_envvars": {"CRM_API_TOKEN": SECRET}})
+    assert tested.status_code == 200 and tested.json()["invocation_results"][0]["succeeded"] is True
+    published = client.post(f"/v1/acme/tool/{tool_id}/version", json={"repo": "main", "project_path": "crm_account", "bump_type": "major"})
+    assert published.status_code == 201 and published.json() == {"new_version": "1.0.0"}
+    versions = client.get(f"/v1/acme/tool/{tool_id}/version", params={"versions": ">=1", "limit": 10})
+    assert versions.status_code == 200 and versions.json()["tool_versions"][0]["creator"] == {"user_id": "ada", "user_org_id": "acme"}
+    invoked = client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {"account_id": "c-17"}, "invocation_mode": "regular"}, {"input_parameters": {"account_id": "c-2"}, "invocation_mode": "conversation-simulation"}]})
+    assert invoked.status_code == 200 and [r["succeeded"] for r in invoked.json()["invocation_results"]] == [True, True]
+    history = client.get("/v1/acme/tool/invocation", params=[("tool_id", tool_id), ("version", ">=1"), ("limit", 10)])
+    assert history.status_code == 200 and set(history.json()) == {"tool_invocations", "has_more", "continuation_token"}
+    assert len(history.json()["tool_invocations"]) == 2
+    assert SECRET not in history.text and "Bearer ********" in history.text
+    found = None
+    for _ in range(40):  # indexed in the background within moments
+        found = client.get("/v1/acme/tool/invocation/search", params=[("query", "gold"), ("query_against", "invocation_status.output")])
+        if found.status_code == 200 and found.json()["tool_invocations"]:
+            break
+        time.sleep(0.1)
+    assert found.status_code == 200 and list(found.json()) == ["tool_invocations"] and len(found.json()["tool_invocations"]) == 1
+    assert client.delete(f"/v1/acme/tool/{tool_id}/version/%3E%3D1,%3C2").status_code == 204
+    error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}]}), 404, "deprecated")
+    assert client.delete(f"/v1/acme/tool/{tool_id}").status_code == 204
+    scaffold = client.get("/v1/acme/tool/amigo_tool_scaffold.tar.gz")
+    assert scaffold.status_code == 200 and scaffold.content[:2] == b"\x1f\x8b"
+
+
+def test_documented_errors(client: httpx.Client, service: ToolService, tools_repo) -> None:
+    tool_id = client.post("/v1/acme/tool/", json={"name": "dup", "description": "d", "tags": {}}).json()["id"]
+    error(client.post("/v1/acme/tool/", json={"name": "dup", "description": "d", "tags": {}}), 409, "already exists")
+    error(client.post("/v1/acme/tool/", json={"name": "Bad Name", "description": "d", "tags": {}}), 422, "name")
+    error(client.post("/v1/acme/tool/", json={"name": "x"}), 422, "description")
+    error(client.post("/v1/acme/tool/", content=b"{not json", headers={"content-type": "application/json"}), 422, "request")
+    error(client.get("/v1/acme/tool/", params={"limit": 0}), 422, "limit")
+    error(client.post(f"/v1/acme/tool/{'f' * 24}", json={"description": "x"}), 404, "does not exist")
+    error(client.post("/v1/acme/tool/not-an-id", json={"description": "x"}), 422, "24 lowercase hex")
+    client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "A", "value": "1", "is_secret": False}]})
+    error(client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "A", "value": "1", "is_secret": False}]}), 409, "already exists")
+    error(client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"deletes": [{"name": "MISSING"}]}), 400, "does not exist")
+    error(client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "lower", "value": SECRET, "is_secret": True}]}), 422, "name")
+    assert SECRET not in client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "lower", "value": SECRET, "is_secret": True}]}).text
+    error(client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "nowhere", "bump_type": "major"}), 404, "project directory")
+    error(client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "x", "bump_type": "huge"}), 422, "bump_type")
+    error(client.post("/v1/acme/tool/test", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}], "commit_branch": "main", "project_path": "crm_account", "required_envvars": {"A": "1"}, "required_secret_envvars": {"A": "2"}}), 400, "both a secret and a non-secret")
+    error(client.post("/v1/acme/tool/test", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}], "commit_branch": "nope", "project_path": "crm_account", "required_envvars": {}, "required_secret_envvars": {}}), 404, "branch 'nope'")
+    error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": []}), 422, "inputs")
+    error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}]}), 404, "no active version")
+    error(client.get("/v1/acme/tool/invocation", params=[("tool_id", tool_id), ("tool_id", "a" * 24), ("version", ">=1")]), 400, "same number of times")
+    error(client.get("/v1/acme/tool/invocation/search", params={"query": '"unclosed'}), 400, "unclosed quote")
+    error(client.get("/v1/acme/tool/invocation/search"), 422, "query")
+    error(client.delete(f"/v1/acme/tool/{tool_id}/version/not-a-constraint"), 422, "PEP 440")
+    error(client.get(f"/v1/acme/tool/{tool_id}/version", params={"limit": 51}), 422, "limit")
+
+
+def test_authentication(api, service: ToolService) -> None:
+    key_id, secret = service.create_api_key("acme", "ada")
+    bad = httpx.post(f"{api.url}/v1/acme/user/signin_with_api_key", headers={"x-api-key": "wrong", "x-api-key-id": key_id, "x-user-id": "ada"})
+    error(bad, 401, "invalid API key")
+    error(httpx.post(f"{api.url}/v1/other/user/signin_with_api_key", headers={"x-api-key": secret, "x-api-key-id": key_id, "x-user-id": "ada"}), 401, "invalid API key")
+    error(httpx.get(f"{api.url}/v1/acme/tool/"), 401, "missing credentials")
+    error(httpx.get(f"{api.url}/v1/acme/tool/", headers={"Authorization": "Bearer forged.token"}), 401, "invalid token")
+    with sign_in(api.url, service) as client:
+        assert client.get("/v1/acme/tool/").status_code == 200
+        assert client.get("/v1/acme/tool/", headers={"X-ORG-ID": "acme"}).status_code == 200
+        error(client.get("/v1/acme/tool/", headers={"X-ORG-ID": "rival"}), 401, "X-ORG-ID")
+        error(client.get("/v1/rival/tool/"), 403, "may not act on organization 'rival'")
+        key = client.headers["Authorization"]
+    for k in service.list_api_keys("acme"):
+        service.revoke_api_key("acme", k["id"])
+    error(httpx.get(f"{api.url}/v1/acme/tool/", headers={"Authorization": key}), 401, "revoked")
+
+
+def test_strict_rate_limits(service: ToolService, repo_path) -> None:
+    running = Running(service, strict=True)
+    try:
+        with sign_in(running.url, service) as client:
+            first = client.get("/v1/acme/tool/")
+            assert first.headers["X-RateLimit-Limit"] == "50" and first.headers["X-RateLimit-Remaining"] == "49"
+            statuses = [client.post("/v1/acme/tool/", json={"name": f"t{i}", "description": "d", "tags": {}}).status_code for i in range(21)]
+            assert statuses == [201] * 20 + [429]
+            limited = client.post("/v1/acme/tool/", json={"name": "one_more", "description": "d", "tags": {}})
+            assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+            assert limited.headers["X-RateLimit-Remaining"] == "0" and "20 requests per minute" in limited.json()["detail"]
+            assert client.get("/v1/acme/tool/").status_code == 200  # other endpoints keep their own budget
+    finally:
+        running.stop()
+    unlimited = Running(service)
+    try:
+        with sign_in(unlimited.url, service) as client:
+            assert all(client.get("/v1/acme/tool/").status_code == 200 for _ in range(60))  # off by default
+    finally:
+        unlimited.stop()
+
+
+def test_a_slow_publish_does_not_block_other_requests_and_a_second_is_409(client: httpx.Client, service: ToolService, tools_repo) -> None:
+    tools_repo.project("slow", checks=("python -c 'import time; time.sleep(3)'",))
+    tool_id = client.post("/v1/acme/tool/", json={"name": "slow", "description": "d", "tags": {}}).json()["id"]
+    results = {}
+    worker = threading.Thread(target=lambda: results.update(first=client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "slow", "bump_type": "major"})))
+    worker.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    assert client.get("/v1/acme/tool/").status_code == 200
+    assert time.monotonic() - started < 1.5  # answered while the publish runs
+    error(client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "slow", "bump_type": "patch"}), 409, "in progress")
+    error(client.delete(f"/v1/acme/tool/{tool_id}"), 409, "in progress")
+    worker.join(60)
+    assert results["first"].status_code == 201
+
+
+def test_openapi_document_lists_every_endpoint(api) -> None:
+    document = httpx.get(f"{api.url}/openapi.json").json()
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert operations == {
+        "sign-in-with-api-key", "get-tool-scaffold-release", "create-tool", "get-tools", "test-tool", "get-tool-invocations",
+        "search-tool-invocations", "modify-tool", "deprecate-tool", "modify-tool-envvars", "publish-tool-version",
+        "get-tool-versions", "deprecate-tool-version", "invoke-tool-version",
+    }
+    assert "/v1/{organization}/tool/{tool_id}/version/{version}/invoke" in document["paths"]
+
+
+def test_history_pages_over_http(client: httpx.Client, service: ToolService) -> None:
+    generate_invocations(service, "acme", 150, seed=4)
+    first = client.get("/v1/acme/tool/invocation").json()
+    assert len(first["tool_invocations"]) == 100 and first["has_more"] and first["continuation_token"] == 100
+    second = client.get("/v1/acme/tool/invocation", params={"continuation_token": 100}).json()
+    assert len(second["tool_invocations"]) == 50 and not second["has_more"] and second["continuation_token"] is None
+
+
+def test_the_cli_main_flow_in_remote_mode(api, service: ToolService, run_cli, monkeypatch, tmp_path) -> None:
+    import json as _json
+
+    key_id, secret = service.create_api_key("acme", "grace")
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "elsewhere"))  # nothing local: all goes over HTTP
+    monkeypatch.setenv("WORKBENCH_REMOTE", api.url)
+    monkeypatch.setenv("WORKBENCH_API_KEY_ID", key_id)
+    monkeypatch.setenv("WORKBENCH_API_KEY", secret)
+    monkeypatch.setenv("WORKBENCH_USER", "grace")
+    monkeypatch.setenv("WORKBENCH_ORG", "acme")
+    code, out, err = run_cli("tool", "create", "crm_account", "--description", "Accounts", "--json")
+    assert code == 0, err
+    tool_id = _json.loads(out)["id"]
+    assert run_cli("env", "set", "crm_account", "CRM_BASE_URL=https://crm")[0] == 0
+    assert run_cli("env", "set", "crm_account", f"CRM_API_TOKEN={SECRET}", "--secret")[0] == 0
+    code, out, err = run_cli("publish", "crm_account", "--path", "crm_account", "--bump", "major", "--json")
+    assert code == 0 and _json.loads(out) == {"new_version": "1.0.0"}, err
+    code, out, _ = run_cli("env", "list", "crm_account", "--json")
+    assert [(v["name"], v["required_by"]) for v in _json.loads(out)] == [("CRM_API_TOKEN", ["1.0.0"]), ("CRM_BASE_URL", ["1.0.0"])]
+    code, out, _ = run_cli("invoke", "crm_account", "1.0.0", "--input", '{"account_id": "c-17"}', "--mode", "conversation-simulation", "--json")
+    assert _json.loads(out)["invocation_results"][0]["succeeded"] is True
+    code, out, _ = run_cli("history", "--json", "--limit", "5")
+    assert len(_json.loads(out)["tool_invocations"]) == 1 and SECRET not in out
+    code, out, _ = run_cli("tool", "list")
+    assert "crm_account" in out
+    code, out, err = run_cli("publish", "crm_account", "--path", "crm_account", "--bump", "patch", "--branch", "team")
+    assert code == 1 and "not available in remote mode" in err
+    code, out, err = run_cli("deprecate", "crm_account", "--versions", ">=1")
+    assert code == 0 and "deprecated 1.0.0" in out
+    code, _, err = run_cli("tool", "create", "Bad Name", "--description", "d")
+    assert code == 1 and "HTTP 422 from the server" in err
+    assert service.get_tool("acme", tool_id).secret_envvars == ["CRM_API_TOKEN"]  # it happened on the server
+    assert not (tmp_path / "elsewhere" / "metadata.json").exists()
+    monkeypatch.setenv("WORKBENCH_API_KEY", "wrong")
+    code, _, err = run_cli("tool", "list")
+    assert code == 1 and "invalid API key" in err
+
+
+async def test_the_app_in_remote_mode_lists_the_servers_tools(api, service: ToolService, tmp_path) -> None:
+    from textual.widgets import DataTable
+
+    from workbench.remote.client import ToolsClient
+    from workbench.remote.service import RemoteService
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.themes import BUILTIN_DIR
+
+    service.create_tool("acme", {"name": "served", "description": "from the server", "tags": {}})
+    key_id, secret = service.create_api_key("acme", "ada")
+    remote = RemoteService(service.settings, ToolsClient(api.url, "acme", key_id, secret, "ada"))
+    app = WorkbenchApp(org="acme", service=remote, theme_dirs=[BUILTIN_DIR], config=tmp_path / "config", background_indexing=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["served"]
