@@ -250,3 +250,16 @@ def test_doctor_and_prune_from_the_command_line(run_cli, monkeypatch, dservice: 
     assert code == 0 and labelled(dservice, "containers") == []
     code, out, _ = run_cli("runtime", "prune", "--json")
     assert json.loads(out)["images"] == 1 and labelled(dservice, "images") == []
+
+
+def test_an_idle_worker_stops_by_itself(docker_settings: Settings, clock, tool_id: str, dservice: ToolService) -> None:
+    for container in labelled(dservice, "containers"):  # the publish's workers idle for longer
+        container.remove(force=True)
+    brief = ToolService(docker_settings.model_copy(update={"worker_idle_seconds": 2}), clock=clock)
+    assert invoke(brief, tool_id, {"action": "info"})[0].succeeded
+    assert labelled(brief, "containers")
+    deadline = time.monotonic() + 20
+    while labelled(brief, "containers") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert labelled(brief, "containers") == []  # exited when idle, and removed
+    assert invoke(brief, tool_id, {"action": "info"})[0].succeeded  # and started again on demand

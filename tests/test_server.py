@@ -259,3 +259,23 @@ async def test_the_app_in_remote_mode_lists_the_servers_tools(api, service: Tool
         await pilot.pause()
         table = app.screen.query_one(DataTable)
         assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["served"]
+
+
+def test_server_and_cli_processes_write_one_data_directory_at_once(client: httpx.Client, service: ToolService, home) -> None:
+    import json as _json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_ORG": "acme", "WORKBENCH_RUNTIME": "process"}
+    script = "import subprocess, sys\nfor i in range(15):\n    subprocess.run([sys.executable, '-m', 'workbench', 'tool', 'create', f'cli_{i}', '--description', 'd'], check=True)\n"
+    cli = subprocess.Popen([sys.executable, "-c", script], env=env)
+    over_http = [client.post("/v1/acme/tool/", json={"name": f"api_{i}", "description": "d", "tags": {}}).status_code for i in range(30)]
+    assert cli.wait(180) == 0 and over_http == [201] * 30
+    names, token = set(), 0
+    while token is not None:
+        page = client.get("/v1/acme/tool/", params={"limit": 20, "continuation_token": token}).json()
+        names |= {t["name"] for t in page["tools"]}
+        token = page["continuation_token"]
+    assert names == {f"cli_{i}" for i in range(15)} | {f"api_{i}" for i in range(30)}
+    _json.loads(service.paths.metadata.read_text())  # one valid document
