@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import docker
+from measure import percentile
 
 from workbench.core.service import ToolService
 from workbench.repo.samples import build_sample_repository
@@ -29,11 +30,6 @@ PARAMS = {"order_id": "A-1001"}
 
 def ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def main() -> None:

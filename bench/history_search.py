@@ -15,6 +15,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from measure import percentile, timings
+
 from workbench.core.models import new_id
 from workbench.core.service import ToolService
 from workbench.settings import Settings
@@ -28,22 +30,8 @@ QUERIES = {
 }
 
 
-def timings(action, samples: int) -> list[float]:
-    values = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        action()
-        values.append((time.perf_counter() - started) * 1000)
-    return values
-
-
-def p(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 def line(label: str, values: list[float], target: str = "") -> None:
-    print(f"  {label:<46} p50 {statistics.median(values):7.1f} ms   p95 {p(values, 0.95):7.1f} ms   {target}")
+    print(f"  {label:<46} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 0.95):7.1f} ms   {target}")
 
 
 def run(size: int, samples: int) -> None:

@@ -39,12 +39,7 @@ def filters(env: Env, tools, source_types, conversation_ids, run_ids, succeeded)
 
 
 def _tool_names(env: Env) -> dict[str, str]:
-    names, token = {}, 0
-    while token is not None:
-        page = env.service.list_tools(env.org, {"limit": 20, "continuation_token": token})
-        names.update({t.id: t.name for t in page.tools})
-        token = page.continuation_token
-    return names
+    return {t.id: t.name for t in env.service.list_all_tools(env.org)}
 
 
 def _summary(inv: ToolInvocationInstance) -> str:

@@ -145,6 +145,15 @@ class ToolOperations:
             tools=instances, has_more=has_more, continuation_token=token, filter_values=filter_values
         )
 
+    def list_all_tools(self, org_id: str) -> list[ToolInstance]:
+        """Every tool of the org, page after page (for faces that show them all)."""
+        tools, token = [], 0
+        while token is not None:
+            page = self.list_tools(org_id, {"limit": 20, "continuation_token": token})
+            tools += page.tools
+            token = page.continuation_token
+        return tools
+
     def get_tool(self, org_id: str, tool_id: str) -> ToolInstance:
         """One tool by id (404 if it is not in this org)."""
         check_org(org_id)

@@ -63,10 +63,10 @@ class RemoteService:
     def list_tools(self, org_id: str, query: Any = None) -> ListToolsResponse:
         return ListToolsResponse.model_validate(self.client.request("GET", "/tool/", query=_body(query)))
 
-    def _all_tools(self) -> list[ToolInstance]:
+    def list_all_tools(self, org_id: str) -> list[ToolInstance]:
         tools, token = [], 0
         while token is not None:
-            page = self.list_tools(self.client.org, {"limit": 20, "continuation_token": token})
+            page = self.list_tools(org_id, {"limit": 20, "continuation_token": token})
             tools += page.tools
             token = page.continuation_token
         return tools
@@ -83,7 +83,7 @@ class RemoteService:
                 return self.get_tool(org_id, name_or_id)
             except NotFound:
                 pass
-        named = [t for t in self._all_tools() if t.name == name_or_id]
+        named = [t for t in self.list_all_tools(org_id) if t.name == name_or_id]
         named.sort(key=lambda t: (not t.deprecated, t.created_at))
         if not named:
             raise NotFound(f"no tool named or with id {name_or_id!r} in organization {org_id}")

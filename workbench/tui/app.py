@@ -10,7 +10,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from workbench.core.service import ToolService
 from workbench.errors import WorkbenchError

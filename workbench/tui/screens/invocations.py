@@ -59,11 +59,7 @@ class InvocationsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="history-tools", exit_on_error=False, description="Loading tools")
     def load_tools(self) -> None:
-        names, token = {}, 0
-        while token is not None:
-            page = self.app.service.list_tools(self.app.org, {"limit": 20, "continuation_token": token})
-            names.update({t.id: t.name for t in page.tools})
-            token = page.continuation_token
+        names = {t.id: t.name for t in self.app.service.list_all_tools(self.app.org)}
         self.app.call_from_thread(self.show_tools, names)
 
     def show_tools(self, names: dict[str, str]) -> None:

@@ -155,7 +155,7 @@ class ToolScreen(ReportsWorkerErrors, Screen[None]):
             self.query_one(InvokePane).load_targets()  # a version may have been published meanwhile
 
     def palette_commands(self):
-        versions, env, invoke = self.query_one(VersionsPane), self.query_one(EnvVarsPane), self.query_one(InvokePane)
+        versions, env = self.query_one(VersionsPane), self.query_one(EnvVarsPane)
         return [
             ("Publish a version", "Build, check and publish from a branch", versions.action_publish),
             ("Deprecate versions", "Deprecate the versions matching a constraint", versions.action_deprecate),

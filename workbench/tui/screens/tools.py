@@ -70,11 +70,7 @@ class ToolsScreen(ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="tools", exit_on_error=False, description="Loading tools")
     def load(self) -> None:
         service, org = self.app.service, self.app.org
-        tools, token = [], 0
-        while token is not None:
-            page = service.list_tools(org, {"limit": 20, "continuation_token": token})
-            tools += page.tools
-            token = page.continuation_token
+        tools = service.list_all_tools(org)
         counts = {tool.id: len(service.list_versions(org, tool.id, {"deprecated": False}).tool_versions) for tool in tools if not tool.deprecated}
         self.app.call_from_thread(self.show, tools, counts)
 
