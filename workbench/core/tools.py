@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tinydb import Query, TinyDB
@@ -52,6 +53,16 @@ def _matches_tag(tool: dict[str, Any], key: str, value: str | None) -> bool:
         if tag["key"] == key and (value == "*" or tag["value"] == value):
             return True
     return False
+
+
+def all_tools(list_tools: Callable[[str, dict[str, Any]], ListToolsResponse], org_id: str) -> list[ToolInstance]:
+    """Every page of ``list_tools`` (local or remote), in order."""
+    tools, token = [], 0
+    while token is not None:
+        page = list_tools(org_id, {"limit": 20, "continuation_token": token})
+        tools += page.tools
+        token = page.continuation_token
+    return tools
 
 
 class ToolOperations:
@@ -147,12 +158,7 @@ class ToolOperations:
 
     def list_all_tools(self, org_id: str) -> list[ToolInstance]:
         """Every tool of the org, page after page (for faces that show them all)."""
-        tools, token = [], 0
-        while token is not None:
-            page = self.list_tools(org_id, {"limit": 20, "continuation_token": token})
-            tools += page.tools
-            token = page.continuation_token
-        return tools
+        return all_tools(self.list_tools, org_id)
 
     def get_tool(self, org_id: str, tool_id: str) -> ToolInstance:
         """One tool by id (404 if it is not in this org)."""

@@ -22,6 +22,7 @@ from workbench.core.requests import (
     SearchInvocationsResponse,
 )
 from workbench.core.running import Outcome
+from workbench.core.tools import all_tools
 from workbench.errors import BadRequest, NotFound
 from workbench.remote.client import ToolsClient
 from workbench.settings import Settings
@@ -64,12 +65,7 @@ class RemoteService:
         return ListToolsResponse.model_validate(self.client.request("GET", "/tool/", query=_body(query)))
 
     def list_all_tools(self, org_id: str) -> list[ToolInstance]:
-        tools, token = [], 0
-        while token is not None:
-            page = self.list_tools(org_id, {"limit": 20, "continuation_token": token})
-            tools += page.tools
-            token = page.continuation_token
-        return tools
+        return all_tools(self.list_tools, org_id)
 
     def get_tool(self, org_id: str, tool_id: str) -> ToolInstance:
         found = self.list_tools(org_id, {"id": [tool_id], "limit": 1}).tools

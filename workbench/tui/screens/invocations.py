@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from workbench.core.models import ToolInvocationInstance
 from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.widgets.tool_names import ToolNames
 
 PAGE = 100
 
@@ -24,7 +25,7 @@ def summary(inv: ToolInvocationInstance) -> str:
     return " ".join(text.split())[:90]
 
 
-class InvocationsScreen(ReportsWorkerErrors, Screen[None]):
+class InvocationsScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
     """The history, newest first; it never loads more than the pages asked for."""
 
     BINDING_GROUP_TITLE = "History"
@@ -57,14 +58,6 @@ class InvocationsScreen(ReportsWorkerErrors, Screen[None]):
         self.load_tools()
         self.reload()
 
-    @work(thread=True, exclusive=True, group="history-tools", exit_on_error=False, description="Loading tools")
-    def load_tools(self) -> None:
-        names = {t.id: t.name for t in self.app.service.list_all_tools(self.app.org)}
-        self.app.call_from_thread(self.show_tools, names)
-
-    def show_tools(self, names: dict[str, str]) -> None:
-        self.names = names
-        self.query_one("#tool", Select).set_options(sorted(((n, i) for i, n in names.items())))
 
     def filters(self) -> dict[str, Any]:
         """The chosen filters, as the API takes them."""

@@ -18,6 +18,7 @@ from workbench.core.history import SearchHit
 from workbench.search.query import API_FIELDS, split_marks
 from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.widgets.tool_names import ToolNames
 
 HELP = 'words · "a phrase" · type:KeyError · trace:_split* · a AND NOT b · (a OR b)'
 
@@ -33,7 +34,7 @@ def hit_text(hit: SearchHit, tool: str) -> Text:
     return text
 
 
-class SearchScreen(ReportsWorkerErrors, Screen[None]):
+class SearchScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
     """Full-text search of invocations."""
 
     BINDING_GROUP_TITLE = "Search"
@@ -64,14 +65,6 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#query", Input).focus()
         self.load_tools()
 
-    @work(thread=True, exclusive=True, group="search-tools", exit_on_error=False, description="Loading tools")
-    def load_tools(self) -> None:
-        names = {t.id: t.name for t in self.app.service.list_all_tools(self.app.org)}
-        self.app.call_from_thread(self.show_tools, names)
-
-    def show_tools(self, names: dict[str, str]) -> None:
-        self.names = names
-        self.query_one("#tool", Select).set_options(sorted(((n, i) for i, n in names.items())))
 
     def action_focus_query(self) -> None:
         self.query_one("#query", Input).focus()
