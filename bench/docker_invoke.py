@@ -90,12 +90,7 @@ def main() -> None:
             subprocess.run(["docker", "exec", "-i", "-w", f"{TOOL_ROOT}/project", "-e", "ORDER_REGION=eu", worker.name, "python3", SHIM_IN_IMAGE], input=shim_request, capture_output=True, text=True, check=True)
             execs.append(ms(started))
     finally:
-        for container in client.containers.list(all=True, filters={"label": label}):
-            container.remove(force=True)
-        for image_obj in client.images.list(filters={"label": label}):
-            client.images.remove(image_obj.id, force=True)
-        if service.ctx.runner.name == "docker":
-            shutil.rmtree(service.ctx.runner.pool.run_dir, ignore_errors=True)
+        service.ctx.runner.purge()
         shutil.rmtree(tmp, ignore_errors=True)
 
     p50 = statistics.median(warm)

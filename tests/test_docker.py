@@ -80,18 +80,7 @@ def docker_settings(settings: Settings) -> Settings:
 def dservice(docker_settings: Settings, clock):
     service = ToolService(docker_settings, clock=clock)
     yield service
-    import docker
-
-    client = docker.from_env()
-    label = f"workbench.home={home_key(service.paths)}"
-    for container in client.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True)
-    for image in client.images.list(filters={"label": label}):
-        client.images.remove(image.id, force=True)
-    if service.ctx.runner.name == "docker":
-        import shutil
-
-        shutil.rmtree(service.ctx.runner.pool.run_dir, ignore_errors=True)
+    service.ctx.runner.purge()  # tests leave no containers, images or sockets behind
 
 
 def labelled(service: ToolService, kind: str) -> list:

@@ -19,14 +19,20 @@ MASK = "********"
 MIN_MASKED_LENGTH = 3  # shorter values would mask ordinary text ("a", "1") everywhere
 
 
-def validate_inputs(schema: dict[str, Any], inputs: list[Input]) -> None:
-    """400 unless every input's parameters match the tool's input schema; says what and where."""
+def schema_problems(schema: dict[str, Any], parameters: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with each input's parameters against the tool's input schema, if anything."""
     validator = Draft202012Validator(schema)
     problems = []
-    for index, item in enumerate(inputs):
-        for error in sorted(validator.iter_errors(item.input_parameters), key=lambda e: list(e.path)):
+    for index, item in enumerate(parameters):
+        for error in sorted(validator.iter_errors(item), key=lambda e: list(e.path)):
             where = "/".join(str(p) for p in error.path) or "(top level)"
             problems.append(f"input {index}: {where}: {error.message}")
+    return problems
+
+
+def validate_inputs(schema: dict[str, Any], inputs: list[Input]) -> None:
+    """400 unless every input's parameters match the tool's input schema; says what and where."""
+    problems = schema_problems(schema, [item.input_parameters for item in inputs])
     if problems:
         raise BadRequest("input parameters do not conform to the tool's input schema: " + "; ".join(problems), errors=problems)
 

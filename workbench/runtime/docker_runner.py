@@ -272,6 +272,14 @@ class DockerRunner:
         except docker.errors.ImageNotFound:
             return False
 
+    def purge(self) -> None:
+        """Remove everything this data directory has in Docker: containers, images, sockets."""
+        for container in self.containers():
+            container.remove(force=True)
+        for image in self.client.images.list(filters={"label": f"workbench.home={self.home}"}):
+            self.client.images.remove(image.id, force=True)
+        shutil.rmtree(self.pool.run_dir, ignore_errors=True)
+
     def prune(self, retired_images: list[str]) -> dict[str, int]:
         """Remove this data directory's stopped containers and the images of retired builds."""
         stopped = self.containers(status="exited") + self.containers(status="created")

@@ -242,8 +242,8 @@ class SearchIndex:
         self._searchers.clear()
 
     def search(self, query: Query, filter_query: Query, newest_first: bool, limit: int) -> tuple[list[tuple[int, float]], set[tuple[str, bytes]]]:
-        """Hits as (seq, score), and the query's terms as found in the index (for highlights)."""
-        self.check()
+        """Hits as (seq, score), and the query's terms as found in the index (for highlights).
+        Callers check() the index first."""
         hits: list[tuple[int, float]] = []
         terms: set[tuple[str, bytes]] = set()
         for number in self.partitions():

@@ -23,7 +23,6 @@ class Indexer:
         self.idle_seconds = idle_seconds
         self.pending = False
         self.rebuilding = False
-        self.progress = (0, 0)
         self._event = threading.Event()
         self._thread: threading.Thread | None = None
         self._background = False
@@ -61,13 +60,10 @@ class Indexer:
     def _update(self, index: SearchIndex) -> None:
         self.pending = False
         if self.rebuilding:
-            index.rebuild(progress=self._progress)
+            index.rebuild()
             self.rebuilding = False
         else:
-            index.update(progress=self._progress)
-
-    def _progress(self, done: int, total: int) -> None:
-        self.progress = (done, total)
+            index.update()
 
     def flush(self) -> None:
         """Index what is pending now, in this thread (a CLI command's last act)."""

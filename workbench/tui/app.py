@@ -10,7 +10,6 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker
 
 from workbench.core.service import ToolService
 from workbench.errors import WorkbenchError
@@ -23,7 +22,7 @@ from workbench.tui.screens.tools import ToolsScreen
 from workbench.tui.themes import BUILTIN_DIR, DEFAULT_THEME, config_dir, load_themes, remember_theme, remembered_theme, user_theme_dir
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(ReportsWorkerErrors, App[None]):
     """Tool Workbench in the terminal."""
 
     TITLE = "Tool Workbench"
@@ -89,10 +88,6 @@ class WorkbenchApp(App[None]):
             remember_theme(self.config, name)
 
     # -- errors -------------------------------------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The app's own workers (the index rebuild) report failures like everyone's."""
-        ReportsWorkerErrors.on_worker_state_changed(self, event)  # type: ignore[arg-type]
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Select, Static, TextArea
 
 from workbench.core.persistence import persistence_outcomes
-from workbench.core.running import Outcome
+from workbench.core.running import Outcome, schema_problems
 from workbench.tui.errors import ReportsWorkerErrors
 
 MODES = [("regular", "regular"), ("conversation-simulation", "conversation-simulation")]
@@ -47,14 +46,7 @@ def input_problems(text: str, schema: dict[str, Any] | None) -> tuple[list[dict[
         return None, [f"give 1 to 10 inputs, not {len(inputs)}"]
     if not all(isinstance(i, dict) for i in inputs):
         return None, ["each input must be a JSON object of input parameters"]
-    problems = []
-    if schema:
-        validator = Draft202012Validator(schema)
-        for index, item in enumerate(inputs):
-            for error in validator.iter_errors(item):
-                where = "/".join(str(p) for p in error.path) or "(top level)"
-                problems.append(f"input {index}: {where}: {error.message}")
-    return inputs, problems
+    return inputs, schema_problems(schema, inputs) if schema else []
 
 
 class InvokePane(ReportsWorkerErrors, Vertical):

@@ -109,7 +109,7 @@ class VersionsPane(ReportsWorkerErrors, Vertical):
         self.load()
 
 
-class ToolScreen(ReportsWorkerErrors, Screen[None]):
+class ToolScreen(Screen[None]):
     """One tool: versions, env vars, invoke and test."""
 
     DEFAULT_CSS = "#tool-title { height: 1; padding: 0 1; margin-bottom: 1; }"
