@@ -75,8 +75,8 @@ def main() -> None:
             service.invoke_version(ORG, tool_id, "1.0.0", ten)
             parallel.append(ms(started))
 
-        with service.ctx.metadata.read() as db:
-            image = db.table("builds").all()[0]["details"]["image"]
+        with service.workspace.metadata.read() as view:
+            image = view.builds.all()[0].details["image"]
         shim_request = json.dumps({"action": "invoke", "entry_point": "tool:run", "input_parameters": PARAMS, "invocation_mode": "regular"})
         runs = []
         for _ in range(5):
@@ -90,7 +90,7 @@ def main() -> None:
             subprocess.run(["docker", "exec", "-i", "-w", f"{TOOL_ROOT}/project", "-e", "ORDER_REGION=eu", worker.name, "python3", SHIM_IN_IMAGE], input=shim_request, capture_output=True, text=True, check=True)
             execs.append(ms(started))
     finally:
-        service.ctx.runner.purge()
+        service.workspace.runtimes.default.purge()
         shutil.rmtree(tmp, ignore_errors=True)
 
     p50 = statistics.median(warm)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from measure import percentile, timings
 
-from workbench.core.models import new_id
+from workbench.names import new_id
 from workbench.core.service import ToolService
 from workbench.settings import Settings
 from workbench.synthetic import generate_invocations
@@ -42,17 +42,17 @@ def run(size: int, samples: int) -> None:
         tools = generate_invocations(service, "acme", size, seed=1)
         generated = time.perf_counter() - started
         started = time.perf_counter()
-        service.ctx.catalog.sync()
+        service.workspace.catalog.sync()
         synced = time.perf_counter() - started
         started = time.perf_counter()
         service.rebuild_index()
         rebuilt = time.perf_counter() - started
         print(f"\n{size:,} invocations (generated in {generated:.1f} s; catalog built in {synced:.1f} s, {size / synced:,.0f}/s)")
-        print(f"  index rebuild: {rebuilt:.1f} s, {size / rebuilt:,.0f} invocations/s, {len(service.ctx.search_index.partitions())} partitions")
+        print(f"  index rebuild: {rebuilt:.1f} s, {size / rebuilt:,.0f} invocations/s, {len(service.workspace.search_index.partitions())} partitions")
 
-        record = next(iter(service.ctx.invocations))
-        line("record one invocation (append + fsync)", timings(lambda: service.ctx.invocations.append({**record, "id": new_id()}, datetime.now(UTC)), samples * 5), "(target <= 5)")
-        service.ctx.catalog.sync()
+        record = next(iter(service.workspace.invocations))
+        line("record one invocation (append + fsync)", timings(lambda: service.workspace.invocations.append({**record, "id": new_id()}, datetime.now(UTC)), samples * 5), "(target <= 5)")
+        service.workspace.catalog.sync()
         page_queries = {
             "history page: newest 100": {},
             "history page: one tool, >=1.1, failed": {"tool_id": [tools["order_status"]], "version": [">=1.1"], "succeeded": False},
@@ -64,9 +64,9 @@ def run(size: int, samples: int) -> None:
         line("count for '100 of N'", timings(lambda: service.count_invocations("acme", {"succeeded": False}), samples))
         for order in ("newest", "relevance"):
             for label, query in QUERIES.items():
-                values = timings(lambda q=query: service.search_hits("acme", {"query": q, "order": order, "limit": 20}), samples)
+                values = timings(lambda q=query: service.search_page("acme", {"query": q, "order": order, "limit": 20}), samples)
                 line(f"search {order}: {label}", values, "(target p50 <= 50, p95 <= 150)")
-        service.ctx.search_index.close()
+        service.workspace.search_index.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -18,11 +18,11 @@ from pathlib import Path
 CHILD = r"""
 import asyncio, os, sys, time
 started = float(sys.argv[1])
-from workbench.tui.app import WorkbenchApp
+from workbench.tui.app import make_app
 from workbench.settings import Settings
 
 async def main():
-    app = WorkbenchApp(Settings(), org="bench", background_indexing=False)
+    app = make_app(Settings(), "bench")
     async with app.run_test(size=(120, 36)) as pilot:
         table = app.screen.query_one("DataTable")
         while table.row_count == 0:
@@ -50,7 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         service = ToolService(Settings(home=Path(tmp), runtime="process"))
         generate_invocations(service, "bench", args.invocations)
-        service.ctx.catalog.sync()  # as the background indexer keeps it in a running workbench
+        service.workspace.catalog.sync()  # as the background indexer keeps it in a running workbench
         env = {**os.environ, "WORKBENCH_HOME": tmp}
         first, history = [], []
         for _ in range(args.runs):

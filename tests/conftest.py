@@ -130,9 +130,47 @@ class ToolsRepoHelper:
         return self.commit({f"{directory}/{name}": text for name, text in project_files(**spec).items()}, branch, f"update {directory}")
 
 
+def seed_version(
+    service: ToolService, tool_id: str, patch: int | None = None, requires: tuple[str, ...] | list[str] = (), secret_requires: tuple[str, ...] | list[str] = (), deprecated: bool = False, org: str = "acme"
+) -> str:
+    """A version record as publishing writes it, without building anything (for rules about
+    versions that need no run)."""
+    from workbench.store.records import VersionNumber, VersionRecord, VersionUserRef
+
+    ws = service.workspace
+    with ws.metadata.write() as view:
+        existing = view.versions.of_tool(tool_id)
+        now, user = ws.clock(), VersionUserRef(user_id="tester", user_org_id=org)
+        record = VersionRecord(
+            id=ws.ids(), org_id=org, created_at=now, updated_at=now, tool_id=tool_id,
+            version=VersionNumber(major=1, minor=0, patch=len(existing) if patch is None else patch),
+            required_envvars=list(requires), required_secret_envvars=list(secret_requires), input_schema={},
+            tool_commit_hash="0" * 40, amigo_scaffold_commit_hash="0" * 40, project_directory="seeded",
+            lambda_version=len(existing) + 1, creator=user, updated_by=user, deprecated=deprecated,
+        )
+        view.versions.insert(record)
+    return record.id
+
+
+def tool_environment(service: ToolService, tool_id: str, org: str = "acme") -> tuple[dict[str, str], dict[str, str]]:
+    """(plain, secret) values of a tool's variables, as a run gets them."""
+    with service.workspace.metadata.read() as view:
+        env = service.envvars.environment(view, org, tool_id)
+    return env.plain, env.secret
+
+
 @pytest.fixture
 def tools_repo(repo_path: Path) -> ToolsRepoHelper:
     return ToolsRepoHelper(repo_path)
+
+
+@pytest.fixture
+def tui_service(service: ToolService, repo_path: Path) -> ToolService:
+    """A service whose tools repository holds the sample tools (what the app's tests drive)."""
+    from workbench.repo.samples import build_sample_repository
+
+    build_sample_repository(repo_path)
+    return service
 
 
 @pytest.fixture

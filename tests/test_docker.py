@@ -80,14 +80,14 @@ def docker_settings(settings: Settings) -> Settings:
 def dservice(docker_settings: Settings, clock):
     service = ToolService(docker_settings, clock=clock)
     yield service
-    service.ctx.runner.purge()  # tests leave no containers, images or sockets behind
+    service.workspace.runtimes.default.purge()  # tests leave no containers, images or sockets behind
 
 
 def labelled(service: ToolService, kind: str) -> list:
     import docker
 
     client = docker.from_env()
-    label = f"workbench.home={home_key(service.paths)}"
+    label = f"workbench.home={home_key(service.workspace.paths)}"
     if kind == "containers":
         return client.containers.list(all=True, filters={"label": label})
     return client.images.list(filters={"label": label})
@@ -117,9 +117,9 @@ def test_publish_builds_a_labelled_image_and_a_rebuild_reuses_layers(dservice: T
     assert image.labels["workbench.commit"] == version.tool_commit_hash
     assert invoke(dservice, tool_id, {"name": "x"})[0].output == "12,345"  # the dependency is installed
     dservice.publish_version("acme", tool_id, {"project_path": "deps", "bump_type": "patch"})
-    with dservice.ctx.metadata.read() as db:
-        builds = sorted(db.table("builds").all(), key=lambda b: b["details"]["build_ms"])
-    assert max(b["details"]["cached_layers"] for b in builds) >= 3  # base, site-packages, shim, bin reused
+    with dservice.workspace.metadata.read() as view:
+        builds = view.builds.all()
+    assert max(b.details["cached_layers"] for b in builds) >= 3  # base, site-packages, shim, bin reused
 
 
 def test_both_modes_run_isolated_as_non_root_on_a_read_only_root(dservice: ToolService, tool_id: str) -> None:
@@ -150,7 +150,7 @@ def test_ten_inputs_run_in_parallel_and_no_state_survives(dservice: ToolService,
 def test_a_secret_is_masked_in_output_logs_and_records(dservice: ToolService, tool_id: str) -> None:
     [result] = invoke(dservice, tool_id, {"action": "leak"})
     assert result.output == "the token is ********"
-    stored = "".join(p.read_text() for p in dservice.paths.invocations.glob("*.jsonl"))
+    stored = "".join(p.read_text() for p in dservice.workspace.paths.invocations.glob("*.jsonl"))
     assert SECRET not in stored and "token is ********" in stored
 
 
@@ -161,7 +161,7 @@ def test_a_timeout_stops_the_invocation_and_the_worker_carries_on(docker_setting
     assert not result.succeeded and result.exception_type == "TimeoutError"
     assert time.perf_counter() - started < 15
     assert invoke(short, tool_id, {"action": "info"})[0].succeeded
-    stored = [json.loads(line) for p in dservice.paths.invocations.glob("*.jsonl") for line in p.read_text().splitlines()]
+    stored = [json.loads(line) for p in dservice.workspace.paths.invocations.glob("*.jsonl") for line in p.read_text().splitlines()]
     assert any(r["invocation_status"].get("exception_type") == "TimeoutError" for r in stored)
 
 
@@ -203,7 +203,7 @@ def test_deprecation_stops_workers_and_prune_removes_images(dservice: ToolServic
     dservice.deprecate_versions("acme", tool_id, "==1.0.0")
     assert labelled(dservice, "containers") == []
     assert labelled(dservice, "images")
-    assert dservice.prune_runtime()["images"] == 1
+    assert dservice.prune_runtime().images == 1
     assert labelled(dservice, "images") == []
 
 

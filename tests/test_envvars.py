@@ -11,17 +11,13 @@ import pytest
 from workbench.errors import BadRequest, Conflict, ValidationFailed
 from workbench.core.service import ToolService
 
+from conftest import seed_version, tool_environment
+
 SECRET = "s3cr3t-VALUE-do-not-leak"
 
 
 def insert(name: str, value: str = "v", secret: bool = False) -> dict:
     return {"name": name, "value": value, "is_secret": secret}
-
-
-def seed_version(service: ToolService, tool_id: str, requires: list[str], secret_requires: list[str] = (), deprecated: bool = False) -> None:
-    """A version record as publishing will write it (publishing itself lands with the repo layer)."""
-    with service.ctx.metadata.write() as db:
-        db.table("versions").insert({"id": f"{len(db.table('versions')):024x}", "tool_id": tool_id, "org_id": "acme", "deprecated": deprecated, "version": {"major": 1, "minor": 0, "patch": len(db.table("versions"))}, "required_envvars": list(requires), "required_secret_envvars": list(secret_requires)})
 
 
 @pytest.fixture
@@ -30,7 +26,7 @@ def tool_id(make_tool) -> str:
 
 
 def state(service: ToolService, tool_id: str):
-    return service.envvar_values("acme", tool_id)
+    return tool_environment(service, tool_id)
 
 
 def test_insert_update_delete_in_one_request(service: ToolService, tool_id: str) -> None:
@@ -49,10 +45,10 @@ def test_names_must_be_upper_case_letters_and_underscores(service: ToolService, 
 
 def test_a_failing_request_changes_nothing(service: ToolService, tool_id: str) -> None:
     service.modify_envvars("acme", tool_id, {"inserts": [insert("KEEP", "1"), insert("TOKEN", SECRET, True)]})
-    before = (state(service, tool_id), service.paths.metadata.read_bytes(), service.paths.secrets.read_bytes())
+    before = (state(service, tool_id), service.workspace.paths.metadata.read_bytes(), service.workspace.paths.secrets.read_bytes())
     with pytest.raises(BadRequest, match="MISSING"):
         service.modify_envvars("acme", tool_id, {"inserts": [insert("NEW", "x"), insert("NEW_SECRET", "y", True)], "updates": [{"name": "KEEP", "value": "2"}], "deletes": [{"name": "MISSING"}]})
-    after = (state(service, tool_id), service.paths.metadata.read_bytes(), service.paths.secrets.read_bytes())
+    after = (state(service, tool_id), service.workspace.paths.metadata.read_bytes(), service.workspace.paths.secrets.read_bytes())
     assert after == before
 
 
@@ -89,21 +85,20 @@ def test_a_name_twice_in_one_request_is_400(service: ToolService, tool_id: str) 
 
 def test_a_variable_required_by_a_live_version_cannot_be_deleted(service: ToolService, tool_id: str) -> None:
     service.modify_envvars("acme", tool_id, {"inserts": [insert("URL"), insert("TOKEN", SECRET, True)]})
-    seed_version(service, tool_id, ["URL"], ["TOKEN"])
+    seed_version(service, tool_id, requires=["URL"], secret_requires=["TOKEN"])
     for name in ("URL", "TOKEN"):
         with pytest.raises(BadRequest, match=rf"{name} is required by version\(s\) 1.0.0"):
             service.modify_envvars("acme", tool_id, {"deletes": [{"name": name}]})
     infos = {i.name: i.required_by for i in service.list_envvars("acme", tool_id)}
     assert infos == {"TOKEN": ("1.0.0",), "URL": ("1.0.0",)}
-    with service.ctx.metadata.write() as db:
-        db.table("versions").update({"deprecated": True})
+    service.deprecate_versions("acme", tool_id, ">=0")
     service.modify_envvars("acme", tool_id, {"deletes": [{"name": "URL"}, {"name": "TOKEN"}]})
     assert service.get_tool("acme", tool_id).envvars == []
 
 
 def test_listings_show_names_never_values(service: ToolService, tool_id: str) -> None:
     service.modify_envvars("acme", tool_id, {"inserts": [insert("PLAIN", "plain-value"), insert("TOKEN", SECRET, True)]})
-    shown = json.dumps([service.get_tool("acme", tool_id).model_dump(mode="json"), service.list_tools("acme").model_dump(mode="json"), [vars(i) for i in service.list_envvars("acme", tool_id)]])
+    shown = json.dumps([service.get_tool("acme", tool_id).model_dump(mode="json"), service.list_tools("acme").model_dump(mode="json"), [vars(i) for i in service.list_envvars("acme", tool_id)]], default=str)
     assert "PLAIN" in shown and "TOKEN" in shown
     assert SECRET not in shown and "plain-value" not in shown
 
@@ -111,14 +106,14 @@ def test_listings_show_names_never_values(service: ToolService, tool_id: str) ->
 def test_secret_values_live_only_in_the_owner_only_secrets_file(service: ToolService, tool_id: str, home: Path) -> None:
     service.modify_envvars("acme", tool_id, {"inserts": [insert("TOKEN", SECRET, True)]})
     holders = [p for p in home.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
-    assert holders == [service.paths.secrets]
-    assert stat.S_IMODE(service.paths.secrets.stat().st_mode) == 0o600
+    assert holders == [service.workspace.paths.secrets]
+    assert stat.S_IMODE(service.workspace.paths.secrets.stat().st_mode) == 0o600
 
 
 def test_replaced_and_deleted_secret_values_are_dropped(service: ToolService, tool_id: str) -> None:
     service.modify_envvars("acme", tool_id, {"inserts": [insert("TOKEN", "first-secret", True), insert("OTHER", "other-secret", True)]})
     service.modify_envvars("acme", tool_id, {"updates": [{"name": "TOKEN", "value": "second-secret"}], "deletes": [{"name": "OTHER"}]})
-    stored = service.paths.secrets.read_text()
+    stored = service.workspace.paths.secrets.read_text()
     assert "second-secret" in stored
     assert "first-secret" not in stored and "other-secret" not in stored
 

@@ -22,7 +22,7 @@ def history(service: ToolService) -> dict[str, str]:
 
 
 def all_records(service: ToolService, org: str = "acme") -> list[dict]:
-    return [r for r in service.ctx.invocations if r["org_id"] == org]
+    return [r for r in service.workspace.invocations if r["org_id"] == org]
 
 
 def ids(response) -> list[str]:
@@ -132,9 +132,9 @@ def test_a_record_appended_by_anyone_is_listed_at_once(service: ToolService, his
 
 def test_a_deleted_catalog_is_rebuilt_from_the_log(service: ToolService, history) -> None:
     before = ids(service.list_invocations("acme", {"limit": 50}))
-    service.ctx.catalog.close()
+    service.workspace.catalog.close()
     for suffix in ("", "-wal", "-shm"):
-        service.ctx.catalog.path.with_name(service.ctx.catalog.path.name + suffix).unlink(missing_ok=True)
+        service.workspace.catalog.path.with_name(service.workspace.catalog.path.name + suffix).unlink(missing_ok=True)
     assert ids(service.list_invocations("acme", {"limit": 50})) == before
 
 

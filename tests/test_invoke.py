@@ -70,7 +70,7 @@ def invoke(service: ToolService, tool_id: str, *inputs: dict):
 
 
 def records(service: ToolService) -> list[dict]:
-    return list(service.ctx.invocations)
+    return list(service.workspace.invocations)
 
 
 def test_success_gets_the_params_mode_user_variables_and_logs(service: ToolService, tool_id: str) -> None:
@@ -162,7 +162,7 @@ def test_a_branch_is_tested_without_publishing_or_recording(service: ToolService
     assert records(service) == []
     again = service.test_tool("acme", branch_test())  # same tip: the build is reused
     assert again.invocation_results[0].succeeded
-    assert len(list(service.paths.test_builds.glob("*/venv"))) == 1
+    assert len(list(service.workspace.paths.test_builds.glob("*/venv"))) == 1
 
 
 def test_test_refusals(service: ToolService, tools_repo) -> None:

@@ -8,6 +8,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from workbench.core import models, requests
+from workbench.names import new_id
 
 # (our model, the OpenAPI schema it mirrors, keys the seed document adds)
 MIRRORS = [
@@ -131,6 +132,6 @@ def test_invocation_results_are_discriminated_by_succeeded() -> None:
 
 
 def test_new_ids_are_24_hex_characters() -> None:
-    ids = {models.new_id() for _ in range(100)}
+    ids = {new_id() for _ in range(100)}
     assert len(ids) == 100
     assert all(len(i) == 24 and int(i, 16) >= 0 and i == i.lower() for i in ids)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from workbench.core.publish import StageEvent
+from workbench.core.results import StageEvent
 from workbench.core.service import ToolService
 from workbench.errors import BadRequest, Conflict, NotFound, StageFailed
 

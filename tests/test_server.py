@@ -11,6 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
+from workbench.core.events import IndexProgress, PublishProgress
 from workbench.core.service import ToolService
 from workbench.repo.samples import build_sample_repository
 from workbench.server.app import create_app
@@ -46,10 +47,18 @@ def api(service: ToolService, repo_path):
 
 
 def sign_in(url: str, service: ToolService, org: str = "acme", user: str = "ada") -> httpx.Client:
-    key_id, secret = service.create_api_key(org, user)
+    created = service.create_api_key(org, user)
+    key_id, secret = created.id, created.secret
     response = httpx.post(f"{url}/v1/{org}/user/signin_with_api_key", headers={"x-api-key": secret, "x-api-key-id": key_id, "x-user-id": user})
     assert response.status_code == 200 and set(response.json()) == {"id_token", "expires_at"}
     return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {response.json()['id_token']}"}, timeout=120)
+
+
+def caught_up(service: ToolService) -> threading.Event:
+    """Set when the background indexer reports having indexed everything recorded."""
+    done = threading.Event()
+    service.subscribe(lambda event: isinstance(event, IndexProgress) and event.done >= event.total > 0 and done.set())
+    return done
 
 
 @pytest.fixture
@@ -81,18 +90,15 @@ def test_the_whole_life_of_a_tool_over_http(client: httpx.Client, service: ToolS
     assert published.status_code == 201 and published.json() == {"new_version": "1.0.0"}
     versions = client.get(f"/v1/acme/tool/{tool_id}/version", params={"versions": ">=1", "limit": 10})
     assert versions.status_code == 200 and versions.json()["tool_versions"][0]["creator"] == {"user_id": "ada", "user_org_id": "acme"}
+    indexed = caught_up(service)
     invoked = client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {"account_id": "c-17"}, "invocation_mode": "regular"}, {"input_parameters": {"account_id": "c-2"}, "invocation_mode": "conversation-simulation"}]})
     assert invoked.status_code == 200 and [r["succeeded"] for r in invoked.json()["invocation_results"]] == [True, True]
     history = client.get("/v1/acme/tool/invocation", params=[("tool_id", tool_id), ("version", ">=1"), ("limit", 10)])
     assert history.status_code == 200 and set(history.json()) == {"tool_invocations", "has_more", "continuation_token"}
     assert len(history.json()["tool_invocations"]) == 2
     assert SECRET not in history.text and "Bearer ********" in history.text
-    found = None
-    for _ in range(40):  # indexed in the background within moments
-        found = client.get("/v1/acme/tool/invocation/search", params=[("query", "gold"), ("query_against", "invocation_status.output")])
-        if found.status_code == 200 and found.json()["tool_invocations"]:
-            break
-        time.sleep(0.1)
+    assert indexed.wait(60), "the server's background indexer never caught up"  # indexed in the background
+    found = client.get("/v1/acme/tool/invocation/search", params=[("query", "gold"), ("query_against", "invocation_status.output")])
     assert found.status_code == 200 and list(found.json()) == ["tool_invocations"] and len(found.json()["tool_invocations"]) == 1
     assert client.delete(f"/v1/acme/tool/{tool_id}/version/%3E%3D1,%3C2").status_code == 204
     error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}]}), 404, "deprecated")
@@ -129,7 +135,8 @@ def test_documented_errors(client: httpx.Client, service: ToolService, tools_rep
 
 
 def test_authentication(api, service: ToolService) -> None:
-    key_id, secret = service.create_api_key("acme", "ada")
+    created = service.create_api_key("acme", "ada")
+    key_id, secret = created.id, created.secret
     bad = httpx.post(f"{api.url}/v1/acme/user/signin_with_api_key", headers={"x-api-key": "wrong", "x-api-key-id": key_id, "x-user-id": "ada"})
     error(bad, 401, "invalid API key")
     error(httpx.post(f"{api.url}/v1/other/user/signin_with_api_key", headers={"x-api-key": secret, "x-api-key-id": key_id, "x-user-id": "ada"}), 401, "invalid API key")
@@ -142,7 +149,7 @@ def test_authentication(api, service: ToolService) -> None:
         error(client.get("/v1/rival/tool/"), 403, "may not act on organization 'rival'")
         key = client.headers["Authorization"]
     for k in service.list_api_keys("acme"):
-        service.revoke_api_key("acme", k["id"])
+        service.revoke_api_key("acme", k.id)
     error(httpx.get(f"{api.url}/v1/acme/tool/", headers={"Authorization": key}), 401, "revoked")
 
 
@@ -169,15 +176,16 @@ def test_strict_rate_limits(service: ToolService, repo_path) -> None:
 
 
 def test_a_slow_publish_does_not_block_other_requests_and_a_second_is_409(client: httpx.Client, service: ToolService, tools_repo) -> None:
-    tools_repo.project("slow", checks=("python -c 'import time; time.sleep(3)'",))
+    tools_repo.project("slow", checks=("python -c 'import time; time.sleep(8)'",))
     tool_id = client.post("/v1/acme/tool/", json={"name": "slow", "description": "d", "tags": {}}).json()["id"]
+    checking = threading.Event()
+    service.subscribe(lambda e: isinstance(e, PublishProgress) and e.tool_id == tool_id and e.stage == "checks" and e.state == "running" and checking.set())
     results = {}
     worker = threading.Thread(target=lambda: results.update(first=client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "slow", "bump_type": "major"})))
     worker.start()
-    time.sleep(1.0)
-    started = time.monotonic()
+    assert checking.wait(120), "the publish never reached its checks"
     assert client.get("/v1/acme/tool/").status_code == 200
-    assert time.monotonic() - started < 1.5  # answered while the publish runs
+    assert worker.is_alive()  # answered while the publish was still running its slow check
     error(client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "slow", "bump_type": "patch"}), 409, "in progress")
     error(client.delete(f"/v1/acme/tool/{tool_id}"), 409, "in progress")
     worker.join(60)
@@ -206,7 +214,8 @@ def test_history_pages_over_http(client: httpx.Client, service: ToolService) -> 
 def test_the_cli_main_flow_in_remote_mode(api, service: ToolService, run_cli, monkeypatch, tmp_path) -> None:
     import json as _json
 
-    key_id, secret = service.create_api_key("acme", "grace")
+    created = service.create_api_key("acme", "grace")
+    key_id, secret = created.id, created.secret
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "elsewhere"))  # nothing local: all goes over HTTP
     monkeypatch.setenv("WORKBENCH_REMOTE", api.url)
     monkeypatch.setenv("WORKBENCH_API_KEY_ID", key_id)
@@ -247,12 +256,13 @@ async def test_the_app_in_remote_mode_lists_the_servers_tools(api, service: Tool
     from workbench.remote.client import ToolsClient
     from workbench.remote.service import RemoteService
     from workbench.tui.app import WorkbenchApp
-    from workbench.tui.themes import BUILTIN_DIR
+    from workbench.tui.themes import builtin_theme_dir
 
     service.create_tool("acme", {"name": "served", "description": "from the server", "tags": {}})
-    key_id, secret = service.create_api_key("acme", "ada")
+    created = service.create_api_key("acme", "ada")
+    key_id, secret = created.id, created.secret
     remote = RemoteService(service.settings, ToolsClient(api.url, "acme", key_id, secret, "ada"))
-    app = WorkbenchApp(org="acme", service=remote, theme_dirs=[BUILTIN_DIR], config=tmp_path / "config", background_indexing=False)
+    app = WorkbenchApp(remote, "acme", theme_dirs=[builtin_theme_dir()], config=tmp_path / "config", background_work=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
@@ -278,4 +288,4 @@ def test_server_and_cli_processes_write_one_data_directory_at_once(client: httpx
         names |= {t["name"] for t in page["tools"]}
         token = page["continuation_token"]
     assert names == {f"cli_{i}" for i in range(15)} | {f"api_{i}" for i in range(30)}
-    _json.loads(service.paths.metadata.read_text())  # one valid document
+    _json.loads(service.workspace.paths.metadata.read_text())  # one valid document

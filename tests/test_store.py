@@ -17,6 +17,8 @@ from workbench.core.service import ToolService
 from workbench.settings import Settings
 from workbench.store import InvocationLog
 
+from conftest import tool_environment
+
 
 def spawn(code: str, home: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env={**os.environ, "WORKBENCH_HOME": str(home)})
@@ -51,7 +53,7 @@ def test_two_processes_creating_200_tools_each_lose_nothing(home: Path) -> None:
         token = page.continuation_token
     assert len(found) == 400
     assert set(found) == {f"{side}_{i}" for side in ("left", "right") for i in range(200)}
-    json.loads(service.paths.metadata.read_text())  # still one valid document
+    json.loads(service.workspace.paths.metadata.read_text())  # still one valid document
 
 
 WRITE_FOREVER = """
@@ -74,15 +76,15 @@ def test_a_writer_killed_mid_write_leaves_the_previous_state_readable(home: Path
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         service = ToolService(Settings(home=home))
-        json.loads(service.paths.metadata.read_text())
+        json.loads(service.workspace.paths.metadata.read_text())
         count = len(service.list_tools("acme", {"limit": 20}).tools)
-        with service.ctx.metadata.read() as db:
-            tools = db.table("tools").all()
+        with service.workspace.metadata.read() as view:
+            tools = view.tools.of_org("acme")
         assert len(tools) >= seen  # nothing committed is ever lost
         seen = len(tools)
         assert count == min(20, seen)
         for tool in tools:  # every committed secret reference still resolves
-            _, secrets = service.envvar_values("acme", tool["id"])
+            _, secrets = tool_environment(service, tool.id)
             assert all(value.startswith("hidden-") for value in secrets.values())
     assert seen > 0
     # the next writer sweeps any temp file a killed one left behind

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from tinydb import Query
 
 from workbench.errors import Conflict, NotFound, ValidationFailed
 from workbench.core.service import ToolService
+
+from conftest import seed_version
 
 
 def names(response) -> list[str]:
@@ -155,14 +156,12 @@ class TestModify:
 class TestDeprecate:
     def test_deprecates_the_tool_and_all_its_versions(self, service: ToolService, make_tool) -> None:
         tool_id = make_tool("old")
-        with service.ctx.metadata.write() as db:  # versions arrive with publishing; seed two here
-            for patch in (0, 1):
-                db.table("versions").insert({"id": f"{patch:024x}", "tool_id": tool_id, "org_id": "acme", "deprecated": False, "version": {"major": 1, "minor": 0, "patch": patch}, "required_envvars": [], "required_secret_envvars": []})
-        service.deprecate_tool("acme", tool_id)
+        for patch in (0, 1):  # versions arrive with publishing; seed two here
+            seed_version(service, tool_id, patch)
+        assert service.deprecate_tool("acme", tool_id) == ["1.0.0", "1.0.1"]
         assert service.get_tool("acme", tool_id).deprecated is True
-        with service.ctx.metadata.read() as db:
-            assert all(v["deprecated"] for v in db.table("versions").search(Query().tool_id == tool_id))
-        service.deprecate_tool("acme", tool_id)  # again: nothing left to do, no error
+        assert all(v.deprecated for v in service.list_versions("acme", tool_id).tool_versions)
+        assert service.deprecate_tool("acme", tool_id) == []  # again: nothing left to do, no error
 
     def test_unknown_tool_is_404(self, service: ToolService) -> None:
         with pytest.raises(NotFound):
@@ -170,7 +169,7 @@ class TestDeprecate:
 
     def test_a_deprecate_while_another_runs_on_the_same_tool_is_409(self, service: ToolService, make_tool) -> None:
         tool_id = make_tool("busy")
-        with service.ctx.operation_lock(tool_id):
+        with service.workspace.locks.hold(tool_id):
             with pytest.raises(Conflict, match="in progress"):
                 service.deprecate_tool("acme", tool_id)
         service.deprecate_tool("acme", tool_id)

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from textual.widgets import DataTable, Input, OptionList, Select, Static, TextArea
 
 from workbench.core.service import ToolService
-from workbench.repo.samples import build_sample_repository
 from workbench.synthetic import generate_invocations
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.tool import ToolScreen
-from workbench.tui.themes import BUILTIN_DIR
+from workbench.tui.themes import builtin_theme_dir
 
 SECRET = "tui-secret-VALUE-77"
 SIZE = (130, 40)
 
 
-@pytest.fixture
-def tui_service(service: ToolService, repo_path: Path) -> ToolService:
-    build_sample_repository(repo_path)
-    return service
-
-
 def make_app(service: ToolService, tmp_path: Path, org: str = "acme", themes: list[Path] | None = None) -> WorkbenchApp:
-    return WorkbenchApp(org=org, service=service, theme_dirs=themes if themes is not None else [BUILTIN_DIR], config=tmp_path / "config")
+    return WorkbenchApp(service, org, theme_dirs=themes if themes is not None else [builtin_theme_dir()], config=tmp_path / "config")
 
 
 async def settle(pilot) -> None:
@@ -142,7 +134,7 @@ async def test_the_main_flow_create_secret_publish_invoke_search_deprecate(tui_s
             await settle(pilot)
         await pilot.press("d")
         await pilot.pause()
-        assert "1 active version(s) will be deprecated too" in app.screen.message
+        assert "1 active version(s) (1.0.0) will be deprecated too" in app.screen.message
         await pilot.press("y")
         await settle(pilot)
         assert rows(app.screen.query_one(DataTable)) == []  # hidden: deprecated
@@ -160,7 +152,7 @@ async def test_errors_are_notifications_not_tracebacks(tui_service: ToolService,
         await type_text(pilot, "again")
         await pilot.press("enter")
         await settle(pilot)
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.notices]
         assert any("a tool named 'taken' already exists" in m for m in messages)
         assert app.is_running
 
@@ -179,7 +171,7 @@ async def test_env_var_in_use_says_so_when_deletion_is_refused(tui_service: Tool
         assert "Versions 1.0.0 require it" in app.screen.message
         await pilot.press("y")
         await settle(pilot)
-        assert any("ORDER_REGION is required by version(s) 1.0.0" in n.message for n in app._notifications)
+        assert any("ORDER_REGION is required by version(s) 1.0.0" in n.message for n in app.notices)
 
 
 async def test_history_pages_and_shows_the_total(tui_service: ToolService, tmp_path: Path) -> None:
@@ -205,10 +197,10 @@ async def test_help_palette_and_themes(tui_service: ToolService, tmp_path: Path)
     bad.mkdir()
     (bad / "broken.toml").write_text("name = 'broken'\nprimary = 42\n")
     (bad / "mine.toml").write_text("name = 'mine'\nprimary = '#ff0000'\n")
-    app = make_app(tui_service, tmp_path, themes=[BUILTIN_DIR, bad])
+    app = make_app(tui_service, tmp_path, themes=[builtin_theme_dir(), bad])
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert any("broken.toml skipped" in n.message for n in app._notifications)
+        assert any("broken.toml skipped" in n.message for n in app.notices)
         assert {"workbench-dark", "workbench-light", "workbench-high-contrast", "mine"} <= set(app.available_themes)
         assert app.theme == "workbench-dark"
         await pilot.press("f1")

@@ -14,19 +14,16 @@ from workbench.repo.samples import build_sample_repository
 from workbench.settings import Settings
 from workbench.synthetic import generate_invocations
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.themes import BUILTIN_DIR
+from workbench.tui.themes import builtin_theme_dir
 
 SIZE = (120, 36)
 
 
 @pytest.fixture
-def snapshot_app(home: Path, repo_path: Path, clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WorkbenchApp:
+def snapshot_app(home: Path, repo_path: Path, clock, tmp_path: Path) -> WorkbenchApp:
     counter = itertools.count(1)
-    fixed_id = lambda: f"{next(counter):024x}"  # noqa: E731
-    for module in ("workbench.core.tools", "workbench.core.publish", "workbench.core.invoke"):
-        monkeypatch.setattr(f"{module}.new_id", fixed_id)
     build_sample_repository(repo_path)
-    service = ToolService(Settings(home=home, tools_repo=repo_path, runtime="process", user="ada"), clock=clock)
+    service = ToolService(Settings(home=home, tools_repo=repo_path, runtime="process", user="ada"), clock=clock, ids=lambda: f"{next(counter):024x}")
     for name, tags in (("order_status", {"team": "support"}), ("crm_account", {"team": "sales", "pii": None}), ("weather_lookup", {"team": "platform"})):
         tool_id = service.create_tool("acme", {"name": name, "description": f"The {name.replace('_', ' ')} tool.", "tags": tags}).id
         if name == "order_status":
@@ -35,7 +32,7 @@ def snapshot_app(home: Path, repo_path: Path, clock, tmp_path: Path, monkeypatch
     service.deprecate_tool("acme", service.find_tool("acme", "weather_lookup").id)
     generate_invocations(service, "acme", 300, seed=9, end=datetime(2026, 2, 1, tzinfo=UTC))
     service.rebuild_index()
-    return WorkbenchApp(org="acme", service=service, theme_dirs=[BUILTIN_DIR], config=tmp_path / "config", background_indexing=False)
+    return WorkbenchApp(service, "acme", theme_dirs=[builtin_theme_dir()], config=tmp_path / "config", background_work=False)
 
 
 def steady(*keys: str, then=None):

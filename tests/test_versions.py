@@ -83,8 +83,9 @@ def test_a_deprecated_version_cannot_be_invoked(service: ToolService, tool_id: s
 
 
 def test_a_constraint_invokes_the_highest_active_match(service: ToolService, tool_id: str) -> None:
-    assert service.resolve_version("acme", tool_id, "<2")["version"] == {"major": 1, "minor": 1, "patch": 0}
-    assert service.resolve_version("acme", tool_id, ">=1")["version"] == {"major": 2, "minor": 0, "patch": 0}
+    for constraint, runs in (("<2", "1.1.0"), (">=1", "2.0.0")):
+        service.invoke_version("acme", tool_id, constraint, INPUT)
+        assert str(service.list_invocations("acme", {"limit": 1}).tool_invocations[0].tool_version) == runs
     service.deprecate_tool("acme", tool_id)
     with pytest.raises(NotFound):
         service.invoke_version("acme", tool_id, ">=1", INPUT)

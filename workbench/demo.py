@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from workbench.core.service import ToolService
+from workbench.core.api import ToolsApi
 from workbench.errors import NotFound
 from workbench.repo.samples import build_sample_repository
 
@@ -35,7 +35,7 @@ DEMO_TOOLS = (
 )
 
 
-def seed_demo(service: ToolService, org_id: str = DEMO_ORG, say: Callable[[str], None] = lambda _: None) -> list[str]:
+def seed_demo(service: ToolsApi, org_id: str = DEMO_ORG, say: Callable[[str], None] = lambda _: None) -> list[str]:
     """Create the tools repository, the demo tools, their variables and a first version of each
     where missing; returns the names of the tools created."""
     settings = service.settings

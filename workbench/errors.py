@@ -49,6 +49,20 @@ class Conflict(WorkbenchError):
     code = "conflict"
 
 
+class Unauthorized(WorkbenchError):
+    """401: no, a bad, an expired or a revoked token or key."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(WorkbenchError):
+    """403: a valid token that may not act on this organization (or lacks a permission)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class ValidationFailed(WorkbenchError):
     """422: a path, query parameter or body failed validation."""
 

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     container_cpus: float = Field(default=1.0, gt=0, description="CPU limit of each tool container.")
     container_pids: int = Field(default=128, ge=8, description="Process-count limit of each tool container.")
 
+    config_home: Path | None = Field(
+        default=None, description="Where the app keeps its own settings (theme) and user themes; defaults to the platform's user config dir."
+    )
+
     remote: str | None = Field(default=None, description="Work against this Tools API server instead of the local data directory.")
     api_key_id: str | None = Field(default=None, description="Remote mode: the API key id (x-api-key-id).")
     api_key: str | None = Field(default=None, repr=False, description="Remote mode: the API key secret (x-api-key). Never printed.")
@@ -83,6 +87,10 @@ class Settings(BaseSettings):
     def paths(self) -> DataPaths:
         home = self.home or Path(platformdirs.user_data_dir(APP_NAME))
         return DataPaths(Path(home).expanduser().resolve())
+
+    def config_dir(self) -> Path:
+        """The app's settings directory (tui.json, user themes)."""
+        return Path(self.config_home or platformdirs.user_config_dir(APP_NAME)).expanduser()
 
     def tools_repo_path(self) -> Path:
         return Path(self.tools_repo).expanduser().resolve() if self.tools_repo else self.paths().home / "tools-repo"
@@ -112,6 +120,21 @@ class DataPaths:
     def invocations(self) -> Path:
         """Append-only JSON Lines segments of invocation records, one per day."""
         return self.home / "invocations"
+
+    @property
+    def catalog(self) -> Path:
+        """The derived SQLite catalog of the log's filter and sort fields (rebuilt when lost)."""
+        return self.home / "index" / "catalog.sqlite"
+
+    @property
+    def search_index(self) -> Path:
+        """The derived full-text index of invocations (rebuilt when lost)."""
+        return self.home / "index" / "search"
+
+    @property
+    def signing_key(self) -> Path:
+        """The secret that signs API tokens (0600)."""
+        return self.home / "server.key"
 
     @property
     def operation_locks(self) -> Path:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workbench.core.service import ToolService
+from workbench.core.api import ToolsApi
+from workbench.core.models import ToolInvocationInstance
 
 TOOLS = ["order_status", "crm_account", "weather_lookup", "flaky_parser", "report_generator", "text_stats"]
 VERSIONS = [(1, 0, 0), (1, 0, 1), (1, 1, 0), (2, 0, 0)]
@@ -79,7 +80,7 @@ def _status(rng: random.Random, tool: str) -> dict[str, Any]:
 
 
 def generate_invocations(
-    service: ToolService,
+    service: ToolsApi,
     org_id: str,
     count: int,
     seed: int = 7,
@@ -97,7 +98,7 @@ def generate_invocations(
     end = end or datetime.now(UTC)
     start = end - timedelta(days=days)
     step = (end - start) / max(count, 1)
-    batch: list[tuple[dict[str, Any], datetime]] = []
+    batch: list[ToolInvocationInstance] = []
     for index in range(count):
         created = start + step * index
         tool = rng.choice(TOOLS)
@@ -115,14 +116,14 @@ def generate_invocations(
             "tool_version": {"major": major, "minor": minor, "patch": patch},
             "inputs": {"input_parameters": {"query": _text(rng, 3)}, "invocation_mode": rng.choice(["regular", "conversation-simulation"]), "nonsensitive_user_variables": {}, "sensitive_user_variables": {}},
         }
-        batch.append((record, created))
+        batch.append(ToolInvocationInstance.model_validate(record))
         if len(batch) >= 5000:
-            service.ctx.invocations.append_many(batch)
+            service.import_invocations(batch)
             batch = []
             if progress:
                 progress(index + 1, count)
     if batch:
-        service.ctx.invocations.append_many(batch)
+        service.import_invocations(batch)
     if progress:
         progress(count, count)
     return tool_ids

@@ -34,7 +34,7 @@ def cli(ctx: click.Context, home: Path | None, org: str | None, remote: str | No
         from workbench.tui.app import WorkbenchApp
 
         env = Env(home, org, False, remote)
-        WorkbenchApp(org=env.org, service=env.service, background_indexing=env.settings.remote is None).run()
+        WorkbenchApp(env.service, env.org, background_work=env.settings.remote is None).run()
 
 
 @cli.command("paths")
@@ -64,7 +64,7 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
 
         generate_invocations(env.service, org, missing)
         click.echo(f"recorded {missing:,} generated invocations; indexing them for search ...", err=True)
-        env.service.ctx.search_index.update(blocking=True)
+        env.service.catch_up_index()
     if not env.as_json:
         click.echo(f"demo organization {org!r}: " + (f"created {', '.join(created)}" if created else "up to date"))
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+from datetime import datetime
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -14,11 +16,11 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from workbench.core.service import ToolService
+from workbench.core.api import ServedApi, ToolsApi
 from workbench.settings import Settings
 
 
-SERVICES: list[Any] = []  # made by this command; flushed (search index) before it exits
+SERVICES: list[ToolsApi] = []  # made by this command; flushed (search index) before it exits
 
 
 class Env:
@@ -35,24 +37,27 @@ class Env:
         self.settings = Settings(**overrides)
         self.org = self.settings.org
         self.as_json = as_json
-        self._service: Any = None
+        self._service: ToolsApi | None = None
 
     @property
-    def service(self) -> Any:
+    def service(self) -> ToolsApi:
         """The local service, or in remote mode one that speaks the Tools API to a server."""
         if self._service is None:
-            if self.settings.remote:
-                from workbench.remote.client import ToolsClient
-                from workbench.remote.service import RemoteService
+            from workbench.connect import open_api
 
-                if not (self.settings.api_key_id and self.settings.api_key):
-                    fail("remote mode needs an API key: set WORKBENCH_API_KEY_ID and WORKBENCH_API_KEY (see `workbench apikey create` on the server's machine)")
-                client = ToolsClient(self.settings.remote, self.org, self.settings.api_key_id, self.settings.api_key, self.settings.user)
-                self._service = RemoteService(self.settings, client)
-            else:
-                self._service = ToolService(self.settings)
+            self._service = open_api(self.settings, self.org)
             SERVICES.append(self._service)
         return self._service
+
+    def local_service(self, what: str) -> ServedApi:
+        """The local service, for what only a data directory can do (serving it, for one)."""
+        if self.settings.remote:
+            fail(f"{what} works on a local data directory, not in remote mode (unset WORKBENCH_REMOTE / --remote)")
+        from workbench.connect import open_local
+
+        service = open_local(self.settings)
+        SERVICES.append(service)
+        return service
 
     def tool_id(self, name_or_id: str) -> str:
         """Resolve a TOOL argument (a name or an id) to the tool's id."""
@@ -78,10 +83,21 @@ def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def print_json(payload: BaseModel | dict[str, Any] | list[Any]) -> None:
-    if isinstance(payload, BaseModel):
-        payload = payload.model_dump(mode="json")
-    click.echo(json.dumps(payload, indent=2))
+def _plain(value: Any) -> Any:
+    """JSON for what the API returns beyond dicts: models, dataclasses, times."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | set):
+        return list(value)
+    raise TypeError(f"cannot print {type(value).__name__} as JSON")
+
+
+def print_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, default=_plain))
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -68,15 +68,10 @@ def list_vars(env: Env, tool: str) -> None:
     """List a tool's variables: names, kinds and the versions that need them. Never values."""
     infos = env.service.list_envvars(env.org, env.tool_id(tool))
     if env.as_json:
-        print_json(
-            [
-                {"name": i.name, "is_secret": i.is_secret, "required_by": list(i.required_by), "updated_at": i.updated_at}
-                for i in infos
-            ]
-        )
+        print_json(infos)
         return
     print_table(
         f"Environment variables of {tool}",
         ["NAME", "KIND", "REQUIRED BY", "UPDATED"],
-        ([i.name, "secret" if i.is_secret else "plain", ", ".join(i.required_by), i.updated_at[:19]] for i in infos),
+        ([i.name, "secret" if i.is_secret else "plain", ", ".join(i.required_by), f"{i.updated_at:%Y-%m-%d %H:%M:%S}"] for i in infos),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -9,7 +11,8 @@ from rich.text import Text
 
 from workbench.cli.common import Env, command_options, parse_bool, print_fields, print_json, print_table
 from workbench.core.models import ToolInvocationInstance
-from workbench.search.query import split_marks
+from workbench.core.requests import QUERY_AGAINST_FIELDS
+from workbench.core.results import snippet_pieces
 
 SOURCE_CHOICES = click.Choice(["regular-conversation", "simulation-conversation", "workbench", "conversation", "simulation"])
 
@@ -106,7 +109,7 @@ def rebuild_progress(console: Console):
 
 @click.command("search")
 @click.argument("query")
-@click.option("--field", "fields", multiple=True, type=click.Choice(["invocation_status.output", "invocation_status.exception_message", "invocation_status.exception_type", "invocation_status.exception_stack_trace", "logs"]), help="Search only these fields; repeatable.")
+@click.option("--field", "fields", multiple=True, type=click.Choice(QUERY_AGAINST_FIELDS), help="Search only these fields; repeatable.")
 @filter_options
 @click.option("--order", type=click.Choice(["newest", "relevance"]), default="newest", show_default=True)
 @click.option("--limit", type=int, default=20, show_default=True, help="1 to 100.")
@@ -117,23 +120,24 @@ def search(env: Env, query, fields, tools, source_types, conversation_ids, run_i
     console = Console(stderr=True)
     progress, update = rebuild_progress(console)
     try:
-        hits = env.service.search_hits(env.org, request, on_rebuild=update)
+        page = env.service.search_page(env.org, request, on_rebuild=update)
     finally:
         if progress.live.is_started:
             progress.stop()
     if env.as_json:
-        print_json({"tool_invocations": [hit.invocation.model_dump(mode="json") for hit in hits]})
+        print_json({"tool_invocations": [hit.invocation.model_dump(mode="json") for hit in page.hits]})
         return
     out = Console(highlight=False)
     names = _tool_names(env)
-    out.print(f"{len(hits)} hit(s) for {query!r} ({order} first)")
-    for hit in hits:
+    more = " (more match: raise --limit or narrow the query)" if page.has_more else ""
+    out.print(f"{len(page.hits)} hit(s) for {query!r} ({order} first){more}")
+    for hit in page.hits:
         inv = hit.invocation
         state = "[green]ok[/]" if inv.invocation_status.succeeded else "[red]failed[/]"
         out.print(f"\n[bold]{inv.created_at:%Y-%m-%d %H:%M:%S}[/] {names.get(inv.tool_id, inv.tool_id)} {inv.tool_version} {state} [dim]{inv.id}[/]")
         for field, fragment in hit.snippets.items():
             text = Text(f"  {field}: ")
-            for piece, is_match in split_marks(fragment):
+            for piece, is_match in snippet_pieces(fragment):
                 text.append(piece, style="bold yellow reverse" if is_match else "")
             out.print(text)
 
@@ -164,7 +168,7 @@ def rebuild(env: Env) -> None:
 @command_options
 def status(env: Env) -> None:
     """How far the search index has caught up with the log."""
-    state = env.service.index_status()
+    state = dataclasses.asdict(env.service.index_status())
     if env.as_json:
         print_json(state)
     else:

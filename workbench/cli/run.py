@@ -11,7 +11,6 @@ import click
 from workbench.cli.common import Env, command_options, fail, print_json
 from workbench.cli.versions import stage_printer
 from workbench.core.requests import InvokeResponse
-from workbench.repo.scaffold import create_project
 
 MODES = click.Choice(["regular", "conversation-simulation"])
 
@@ -86,6 +85,8 @@ def with_input_options(func):
 @click.option("--description", default=None)
 def new(name: str, path: Path | None, description: str | None) -> None:
     """Create a complete tool project NAME that passes its own checks."""
+    from workbench.connect import create_project
+
     target = create_project(name, path or Path(name), description)
     click.echo(f"created tool project {name} at {target}")
     click.echo("commit it to the tools repository, then: workbench test --branch BRANCH --path PATH --input '{\"name\": \"Ada\"}'")

@@ -7,14 +7,13 @@ from dataclasses import asdict
 import click
 
 from workbench.cli.common import Env, command_options, print_fields, print_json
-from workbench.runtime.selection import inspect_runtime
 
 
 @click.command("doctor")
 @command_options
 def doctor(env: Env) -> None:
     """Say which runtime builds and runs tools here, why, and how to fix what is missing."""
-    report, _ = inspect_runtime(env.settings)
+    report = env.local_service("the runtime report").runtime_report()
     if env.as_json:
         print_json(asdict(report))
         return
@@ -47,4 +46,4 @@ def prune(env: Env) -> None:
     if env.as_json:
         print_json(removed)
     else:
-        click.echo(f"removed {removed['containers']} stopped container(s) and {removed['images']} image(s)")
+        click.echo(f"removed {removed.containers} stopped container(s) and {removed.images} image(s)")

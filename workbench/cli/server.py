@@ -19,7 +19,7 @@ def serve(env: Env, host: str, port: int, strict_limits: bool) -> None:
     from workbench.server.app import create_app
 
     click.echo(f"serving the Tools API for data directory {env.settings.paths().home} on http://{host}:{port}", err=True)
-    uvicorn.run(create_app(env.service, strict_limits=strict_limits), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(env.local_service("serving the Tools API"), strict_limits=strict_limits), host=host, port=port, log_level="warning")
 
 
 @click.group("apikey")
@@ -34,7 +34,8 @@ def apikey_group() -> None:
 def create(env: Env, user_id: str | None, name: str) -> None:
     """Create a key; its secret is shown this once and never again."""
     user = user_id or env.settings.user
-    key_id, secret = env.service.create_api_key(env.org, user, name)
+    created = env.service.create_api_key(env.org, user, name)
+    key_id, secret = created.id, created.secret
     if env.as_json:
         print_json({"id": key_id, "secret": secret, "org_id": env.org, "user_id": user})
         return
@@ -52,7 +53,7 @@ def list_keys(env: Env) -> None:
     if env.as_json:
         print_json(keys)
         return
-    print_table(f"API keys of {env.org}", ["ID", "USER", "NAME", "CREATED", "STATE"], ([k["id"], k["user_id"], k["name"], k["created_at"][:19], "revoked" if k["revoked"] else "active"] for k in keys))
+    print_table(f"API keys of {env.org}", ["ID", "USER", "NAME", "CREATED", "STATE"], ([k.id, k.user_id, k.name, f"{k.created_at:%Y-%m-%d %H:%M:%S}", "revoked" if k.revoked else "active"] for k in keys))
 
 
 @apikey_group.command("revoke")

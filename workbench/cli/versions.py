@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from workbench.cli.common import Env, command_options, parse_bool, print_json, print_table
-from workbench.core.publish import StageEvent
+from workbench.core.results import StageEvent
 
 
 def stage_printer(event: StageEvent) -> None:

@@ -9,118 +9,109 @@ stop working at once.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
 
-from tinydb import Query
-
-from workbench.core.context import ServiceContext, check_org
-from workbench.core.models import new_id
-from workbench.errors import NotFound, WorkbenchError
+from workbench.core.results import ApiKeyInfo, CreatedApiKey, Identity, SignedIn
+from workbench.core.validation import check_org
+from workbench.errors import Forbidden, NotFound, Unauthorized
+from workbench.names import IdFactory
 from workbench.store.atomic import atomic_write_bytes
+from workbench.store.records import ApiKeyRecord
+from workbench.store.tables import Metadata
 
-API_KEYS = "api_keys"
 TOKEN_LIFETIME = timedelta(hours=12)
 
 
-class Unauthorized(WorkbenchError):
-    """401: no, a bad, an expired or a revoked token or key."""
-
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(WorkbenchError):
-    """403: a valid token that may not act on this organization."""
-
-    status = 403
-    code = "forbidden"
-
-
-@dataclass(frozen=True)
-class Identity:
-    org_id: str
-    user_id: str
-    key_id: str
-
-
 def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class ApiKeyOperations:
-    """Mixed into the service."""
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison that also takes text a client made up (non-ASCII included)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
-    ctx: ServiceContext
+
+class ApiKeys:
+    """Create, list and revoke API keys; sign in with one; authenticate and authorize tokens."""
+
+    def __init__(self, metadata: Metadata, signing_key_file: Path, clock: Callable[[], datetime], ids: IdFactory) -> None:
+        self.metadata = metadata
+        self.signing_key_file = signing_key_file
+        self.clock = clock
+        self.ids = ids
 
     def _signing_key(self) -> bytes:
-        path = self.ctx.paths.home / "server.key"
         try:
-            return path.read_bytes()
+            return self.signing_key_file.read_bytes()
         except FileNotFoundError:
-            with self.ctx.metadata.lock():
-                if not path.exists():
-                    atomic_write_bytes(path, secrets.token_bytes(32), mode=0o600)
-            return path.read_bytes()
+            with self.metadata.lock():
+                if not self.signing_key_file.exists():
+                    atomic_write_bytes(self.signing_key_file, secrets.token_bytes(32), mode=0o600)
+            return self.signing_key_file.read_bytes()
 
-    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> tuple[str, str]:
-        """A new key for ``user_id`` in the org: (key id, secret). The secret is not stored."""
+    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> CreatedApiKey:
+        """A new key for ``user_id`` in the org, with its secret. The secret is not stored."""
         check_org(org_id)
-        key_id, secret = new_id(), "wbk_" + secrets.token_urlsafe(32)
-        with self.ctx.metadata.write() as db:
-            db.table(API_KEYS).insert(
-                {"id": key_id, "org_id": org_id, "user_id": user_id, "name": name, "secret_sha256": _hash(secret), "created_at": self.ctx.clock().isoformat(), "revoked": False}
-            )
-        return key_id, secret
+        key_id, secret = self.ids(), "wbk_" + secrets.token_urlsafe(32)
+        with self.metadata.write() as view:
+            view.api_keys.insert(ApiKeyRecord(id=key_id, org_id=org_id, user_id=user_id, name=name, secret_sha256=_hash(secret), created_at=self.clock()))
+        return CreatedApiKey(id=key_id, secret=secret)
 
-    def list_api_keys(self, org_id: str) -> list[dict[str, Any]]:
+    def list_api_keys(self, org_id: str) -> list[ApiKeyInfo]:
         check_org(org_id)
-        with self.ctx.metadata.read() as db:
-            keys = db.table(API_KEYS).search(Query().org_id == org_id)
-        return [{k: v for k, v in key.items() if k != "secret_sha256"} for key in keys]
+        with self.metadata.read() as view:
+            keys = view.api_keys.of_org(org_id)
+        return [ApiKeyInfo(id=k.id, org_id=k.org_id, user_id=k.user_id, name=k.name, created_at=k.created_at, revoked=k.revoked) for k in keys]
 
     def revoke_api_key(self, org_id: str, key_id: str) -> None:
         check_org(org_id)
-        with self.ctx.metadata.write() as db:
-            if not db.table(API_KEYS).update({"revoked": True}, (Query().org_id == org_id) & (Query().id == key_id)):
+        with self.metadata.write() as view:
+            if not view.api_keys.revoke(org_id, key_id):
                 raise NotFound(f"API key {key_id} does not exist in organization {org_id}")
 
-    def _active_key(self, key_id: str) -> dict[str, Any] | None:
-        with self.ctx.metadata.read() as db:
-            key = db.table(API_KEYS).get(Query().id == key_id)
-        return key if key and not key["revoked"] else None
+    def _active_key(self, key_id: str) -> ApiKeyRecord | None:
+        with self.metadata.read() as view:
+            key = view.api_keys.get(key_id)
+        return key if key and not key.revoked else None
 
-    def sign_in(self, org_id: str, key_id: str | None, secret: str | None, user_id: str | None) -> tuple[str, datetime]:
-        """(token, expires at) for a valid key of this org and its user; 401 otherwise."""
+    def sign_in(self, org_id: str, key_id: str | None, secret: str | None, user_id: str | None) -> SignedIn:
+        """A token for a valid key of this org and its user; 401 otherwise."""
         key = self._active_key(key_id or "")
-        if not key or key["org_id"] != org_id or not hmac.compare_digest(key["secret_sha256"], _hash(secret or "")) or key["user_id"] != user_id:
+        if not key or key.org_id != org_id or not _same(key.secret_sha256, _hash(secret or "")) or key.user_id != user_id:
             raise Unauthorized("invalid API key: x-api-key, x-api-key-id and x-user-id must name an active key of this organization and its user")
-        expires = self.ctx.clock() + TOKEN_LIFETIME
-        claims = {"org": org_id, "user": user_id, "key": key_id, "exp": int(expires.timestamp()), "n": os.urandom(4).hex()}
+        expires = self.clock() + TOKEN_LIFETIME
+        claims = {"org": org_id, "user": user_id, "key": key.id, "exp": int(expires.timestamp()), "n": os.urandom(4).hex()}
         body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
         signature = hmac.new(self._signing_key(), body.encode(), hashlib.sha256).hexdigest()
-        return f"{body}.{signature}", expires
+        return SignedIn(token=f"{body}.{signature}", expires_at=expires)
 
     def authenticate(self, token: str | None) -> Identity:
-        """Who a bearer token is; 401 if it is missing, forged, expired or its key is revoked."""
+        """Who a bearer token is; 401 if it is missing, forged, malformed, expired or its key is
+        revoked."""
         if not token:
             raise Unauthorized("missing credentials: send Authorization: Bearer TOKEN (from POST /v1/{organization}/user/signin_with_api_key)")
         body, _, signature = token.partition(".")
-        expected = hmac.new(self._signing_key(), body.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(signature, expected):
+        expected = hmac.new(self._signing_key(), body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        if not _same(signature, expected):
             raise Unauthorized("invalid token: sign in again with an API key")
-        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        if claims["exp"] < self.ctx.clock().timestamp():
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            org_id, user_id, key_id, expires = str(claims["org"]), str(claims["user"]), str(claims["key"]), float(claims["exp"])
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise Unauthorized("invalid token: sign in again with an API key") from None
+        if expires < self.clock().timestamp():
             raise Unauthorized("the token has expired: sign in again with an API key")
-        if not self._active_key(claims["key"]):
+        if not self._active_key(key_id):
             raise Unauthorized("the API key this token was issued for has been revoked")
-        return Identity(claims["org"], claims["user"], claims["key"])
+        return Identity(org_id, user_id, key_id)
 
     def authorize(self, identity: Identity, org_id: str, header_org: str | None) -> None:
         """The token's org must be the path's; X-ORG-ID, if sent, must name the token's org."""

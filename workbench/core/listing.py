@@ -8,12 +8,13 @@ from typing import Any, TypeVar
 from workbench.errors import ValidationFailed
 
 T = TypeVar("T")
+K = TypeVar("K")
 SortKey = Callable[[Any], Any]
 
 
-def parse_sort_by(sort_by: Sequence[str], fields: Mapping[str, SortKey]) -> list[tuple[SortKey, bool]]:
-    """``["+name", "-deprecated"]`` -> [(key, descending)]; an unknown field is a 422."""
-    keys = []
+def parse_sort_by(sort_by: Sequence[str], fields: Mapping[str, K]) -> list[tuple[K, bool]]:
+    """``["+name", "-deprecated"]`` -> [(what to sort by, descending)]; an unknown field is a 422."""
+    keys: list[tuple[K, bool]] = []
     for raw in sort_by:
         item = raw.strip()
         descending = item.startswith("-")

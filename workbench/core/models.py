@@ -6,35 +6,38 @@ seed's ``logs`` and carry the OpenAPI ``inputs``; versions carry the seed's ``to
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-ObjectId = Annotated[str, StringConstraints(pattern=r"^[a-f0-9]{24}$")]
+from workbench.names import (
+    ENVVAR_NAME_PATTERN,
+    OBJECT_ID_PATTERN,
+    TAG_TEXT_PATTERN,
+    TOOL_NAME_PATTERN,
+    USER_VARIABLE_PATTERN,
+    version_label,
+)
+
+ObjectId = Annotated[str, StringConstraints(pattern=OBJECT_ID_PATTERN)]
 """A 24-hex-character identifier, as the hosted API uses for tools, versions and invocations."""
 
 ToolName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[a-z0-9_]+$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=TOOL_NAME_PATTERN)
 ]
 EnvVarName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[A-Z_]+$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=ENVVAR_NAME_PATTERN)
 ]
 TagText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[\w\s]+$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=TAG_TEXT_PATTERN)
 ]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 UserVariableName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[a-z_][a-z0-9_]+$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=USER_VARIABLE_PATTERN)
 ]
 
 InvocationMode = Literal["regular", "conversation-simulation"]
-
-
-def new_id() -> str:
-    """A fresh 24-hex-character id."""
-    return secrets.token_hex(12)
 
 
 def utcnow() -> datetime:
@@ -72,7 +75,7 @@ class Version(ApiModel):
     patch: int = Field(ge=0)
 
     def __str__(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}"
+        return version_label(self.major, self.minor, self.patch)
 
 
 class ToolInstance(ApiModel):

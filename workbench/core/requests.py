@@ -21,6 +21,15 @@ from workbench.core.models import (
     VersionUserInfo,
 )
 
+QUERY_AGAINST_FIELDS = (
+    "invocation_status.output",
+    "invocation_status.exception_message",
+    "invocation_status.exception_type",
+    "invocation_status.exception_stack_trace",
+    "logs",
+)
+"""The fields a search may look in (the spec's ``query_against`` values)."""
+
 TagMap = dict[TagText, TagText | None]
 ProjectPath = Field(pattern=r"^[-\w\d_/]+$")
 
@@ -72,6 +81,38 @@ class ListToolsQuery(ApiModel):
     sort_by: list[str] = Field(default_factory=list)
     limit: int = Field(default=10, gt=0, le=20)
     continuation_token: int = Field(default=0, ge=0)
+
+
+class ListVersionsQuery(ApiModel):
+    deprecated: bool | None = None
+    versions: str | None = None
+    version_constraint: str | None = Field(default=None, description="The seed document's name for `versions`.")
+    creator: list[str] = Field(default_factory=list)
+    sort_by: list[str] = Field(default_factory=list)
+    limit: int = Field(default=50, ge=0, le=50)
+    continuation_token: int = Field(default=0, ge=0)
+
+
+class InvocationFilters(ApiModel):
+    tool_id: list[ObjectId] = Field(default_factory=list)
+    invocation_source_type: list[str] = Field(default_factory=list)
+    conversation_id: list[ObjectId] = Field(default_factory=list)
+    simulation_unit_test_set_run_id: list[ObjectId] = Field(default_factory=list)
+    succeeded: bool | None = None
+
+
+class ListInvocationsQuery(InvocationFilters):
+    version: list[str] = Field(default_factory=list)
+    sort_by: list[str] = Field(default_factory=list)
+    limit: int = Field(default=100, ge=0, le=100)
+    continuation_token: int = Field(default=0, ge=0)
+
+
+class SearchInvocationsQuery(InvocationFilters):
+    query: str
+    query_against: list[str] = Field(default_factory=list)
+    order: Literal["newest", "relevance"] = Field(default="newest", description="Workbench extension: newest first, or best match first.")
+    limit: int = Field(default=50, ge=1, le=100, description="Workbench extension: at most this many hits.")
 
 
 class ToolFilterValues(ApiModel):

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from workbench.core.models import FailedInvocationResult, Input, SucceededInvocationResult
+from workbench.core.persistence import persistence_outcomes
+from workbench.core.results import Outcome
 from workbench.errors import BadRequest
 from workbench.runtime.base import Build, Runner
 
 OUTPUT_LIMIT = 20_000
+MAX_INPUTS = 10
 MASK = "********"
 MIN_MASKED_LENGTH = 3  # shorter values would mask ordinary text ("a", "1") everywhere
 
@@ -28,6 +30,17 @@ def schema_problems(schema: dict[str, Any], parameters: list[dict[str, Any]]) ->
             where = "/".join(str(p) for p in error.path) or "(top level)"
             problems.append(f"input {index}: {where}: {error.message}")
     return problems
+
+
+def input_problems(schema: dict[str, Any] | None, inputs: Any) -> list[str]:
+    """What is wrong with a list of inputs' parameters before a run: how many there are (1 to
+    10), their shape (JSON objects), and the input schema where one is known."""
+    if not isinstance(inputs, list) or not 1 <= len(inputs) <= MAX_INPUTS:
+        count = len(inputs) if isinstance(inputs, list) else 1
+        return [f"give 1 to {MAX_INPUTS} inputs, not {count}"]
+    if not all(isinstance(item, dict) for item in inputs):
+        return ["each input must be a JSON object of input parameters"]
+    return schema_problems(schema, inputs) if schema else []
 
 
 def validate_inputs(schema: dict[str, Any], inputs: list[Input]) -> None:
@@ -59,24 +72,16 @@ class SecretMask:
         return value
 
 
-@dataclass
-class Outcome:
-    """One input's run: the API result, its logs and the recorded input, all masked."""
-
-    input: dict[str, Any]
-    result: SucceededInvocationResult | FailedInvocationResult
-    logs: list[str]
-
-
 def _outcome(item: Input, response: dict[str, Any], duration_ms: int, secrets: list[str]) -> Outcome:
     mask = SecretMask([*secrets, *item.sensitive_user_variables.values()])
     logs = [mask.text(line) for line in response.get("logs", [])]
     recorded_input = mask.json(item.model_dump(mode="json"))
     recorded_input["sensitive_user_variables"] = {k: MASK for k in item.sensitive_user_variables}
+    result: SucceededInvocationResult | FailedInvocationResult
     if response.get("ok"):
         output = response["output"]
         if len(output) > OUTPUT_LIMIT:
-            result: Any = FailedInvocationResult(
+            result = FailedInvocationResult(
                 exception_type="OutputTooLarge",
                 exception_message=f"the output is {len(output):,} characters; a tool's output may be at most {OUTPUT_LIMIT:,}",
                 exception_stack_trace=[],
@@ -91,7 +96,7 @@ def _outcome(item: Input, response: dict[str, Any], duration_ms: int, secrets: l
             exception_stack_trace=[mask.text(line) for line in response.get("exception_stack_trace", [])],
             duration_ms=duration_ms,
         )
-    return Outcome(recorded_input, result, logs)
+    return Outcome(recorded_input, result, logs, persistence_outcomes(result))
 
 
 def run_inputs(runner: Runner, build: Build, inputs: list[Input], env: dict[str, str], secrets: list[str], timeout: float) -> list[Outcome]:

@@ -1,25 +1,224 @@
-"""The service: every operation of the Tools API, implemented once, organization-scoped.
+"""The local service: the Tools API over one data directory, as a small front over one
+collaborator per area. Each area is built here with exactly the parts it uses; none of them
+reaches another through ``self``.
 
-The TUI, the CLI and the HTTP server call this and nothing else; no domain rule lives in them.
-Each group of operations has its own module; this class puts them together.
+    tools       Tools       create, list, modify, deprecate (and with it, the tool's versions)
+    envvars     EnvVars     variables and secrets
+    versions    Versions    list, resolve, deprecate by constraint
+    publisher   Publisher   test from a branch, publish, prune the runtime
+    invoker     Invoker     run inputs, record every invocation
+    history     History     pages, counts, search and the index
+    apikeys     ApiKeys     keys, sign-in, tokens
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from workbench.core.context import ServiceContext
-from workbench.core.apikeys import ApiKeyOperations
-from workbench.core.history import HistoryOperations
-from workbench.core.models import utcnow
+from workbench.core.apikeys import ApiKeys
+from workbench.core.builds import Builder
+from workbench.core.context import Workspace
+from workbench.core.envvars import EnvVars
+from workbench.core.events import Event
+from workbench.core.history import History
+from workbench.core.invoker import Invoker
+from workbench.core.offline import OfflineOperations
+from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance, utcnow
+from workbench.core.publisher import Publisher
+from workbench.core.requests import (
+    CreateToolResponse,
+    InvokeResponse,
+    ListInvocationsResponse,
+    ListToolsResponse,
+    ListVersionsResponse,
+    PublishResponse,
+    SearchInvocationsResponse,
+)
+from workbench.core.results import (
+    ApiKeyInfo,
+    CreatedApiKey,
+    EnvVarInfo,
+    Identity,
+    IndexStatus,
+    Outcome,
+    Progress,
+    PruneResult,
+    SearchPage,
+    SignedIn,
+    StageListener,
+    ToolSummary,
+)
+from workbench.core.tools import Tools
+from workbench.core.validation import ModelOrDict
+from workbench.core.versions import Versions
+from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
 
 
-class ToolService(HistoryOperations, ApiKeyOperations):
-    """Tools, their environment variables, versions and invocations, for any organization."""
+class ToolService(OfflineOperations):
+    """Tools, their environment variables, versions and invocations, for any organization, over
+    one data directory. Implements :class:`workbench.core.api.ServedApi`."""
 
-    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> None:
-        self.ctx = ServiceContext(settings or Settings(), clock)
-        self.settings = self.ctx.settings
-        self.paths = self.ctx.paths
+    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow, ids: IdFactory = new_id) -> None:
+        ws = self.workspace = Workspace(settings or Settings(), clock, ids)
+        self.settings = ws.settings
+        user = ws.settings.user
+        self.versions = Versions(ws.metadata, ws.runtimes, ws.locks, ws.events, clock, user)
+        self.tools = Tools(ws.metadata, self.versions, ws.runtimes, ws.locks, ws.events, clock, ids, user)
+        self.envvars = EnvVars(ws.metadata, ws.secrets, ws.events, clock, ws.recovery_window)
+        builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds)
+        self.publisher = Publisher(ws.metadata, self.envvars, builder, ws.runtimes, ws.locks, ws.events, ws.settings, ws.paths, clock, ids)
+        self.invoker = Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.indexer, ws.events, clock, ids, user, ws.settings.invocation_timeout_seconds)
+        self.history = History(ws.queries, ws.search_index, ws.indexer)
+        self.apikeys = ApiKeys(ws.metadata, ws.paths.signing_key, clock, ids)
+
+    # -- tools --------------------------------------------------------------------------------
+
+    def create_tool(self, org_id: str, request: ModelOrDict, user_id: str | None = None) -> CreateToolResponse:
+        return self.tools.create_tool(org_id, request, user_id)
+
+    def list_tools(self, org_id: str, query: ModelOrDict = None) -> ListToolsResponse:
+        return self.tools.list_tools(org_id, query)
+
+    def list_all_tools(self, org_id: str) -> list[ToolInstance]:
+        return [summary.tool for summary in self.tools.overview(org_id)]
+
+    def tool_overview(self, org_id: str) -> list[ToolSummary]:
+        return self.tools.overview(org_id)
+
+    def get_tool(self, org_id: str, tool_id: str) -> ToolInstance:
+        return self.tools.get_tool(org_id, tool_id)
+
+    def find_tool(self, org_id: str, name_or_id: str) -> ToolInstance:
+        return self.tools.find_tool(org_id, name_or_id)
+
+    def modify_tool(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> None:
+        self.tools.modify_tool(org_id, tool_id, request, user_id)
+
+    def deprecate_tool(self, org_id: str, tool_id: str, user_id: str | None = None) -> list[str]:
+        return self.tools.deprecate_tool(org_id, tool_id, user_id)
+
+    def list_organizations(self) -> list[str]:
+        with self.workspace.metadata.read() as view:
+            return view.tools.organizations()
+
+    # -- environment variables ----------------------------------------------------------------
+
+    def modify_envvars(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> None:
+        self.envvars.modify_envvars(org_id, tool_id, request, user_id)
+
+    def list_envvars(self, org_id: str, tool_id: str) -> list[EnvVarInfo]:
+        return self.envvars.list_envvars(org_id, tool_id)
+
+    # -- versions -----------------------------------------------------------------------------
+
+    def publish_version(
+        self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None, branch: str | None = None, on_stage: StageListener | None = None
+    ) -> PublishResponse:
+        return self.publisher.publish_version(org_id, tool_id, request, user_id, branch, on_stage)
+
+    def list_versions(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ListVersionsResponse:
+        return self.versions.list_versions(org_id, tool_id, query)
+
+    def matching_versions(self, org_id: str, tool_id: str, constraint: str) -> list[ToolVersionInstance]:
+        return self.versions.matching_versions(org_id, tool_id, constraint)
+
+    def deprecate_versions(self, org_id: str, tool_id: str, constraint: str, user_id: str | None = None) -> list[str]:
+        return self.versions.deprecate_versions(org_id, tool_id, constraint, user_id)
+
+    def repo_branches(self) -> list[str]:
+        return self.publisher.repo_branches()
+
+    # -- running ------------------------------------------------------------------------------
+
+    def invoke_version(
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+    ) -> InvokeResponse:
+        return self.invoker.invoke_version(org_id, tool_id, version, request, user_id, source)
+
+    def invoke_outcomes(
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+    ) -> list[Outcome]:
+        return self.invoker.invoke_outcomes(org_id, tool_id, version, request, user_id, source)
+
+    def test_tool(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> InvokeResponse:
+        return self.publisher.test_tool(org_id, request, on_stage)
+
+    def test_outcomes(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> list[Outcome]:
+        return self.publisher.test_outcomes(org_id, request, on_stage)
+
+    def test_branch(
+        self, org_id: str, tool_id: str, branch: str, project_path: str, inputs: list[Input], on_stage: StageListener | None = None
+    ) -> list[Outcome]:
+        return self.publisher.test_branch(org_id, tool_id, branch, project_path, inputs, on_stage)
+
+    # -- history and search -------------------------------------------------------------------
+
+    def list_invocations(self, org_id: str, query: ModelOrDict = None) -> ListInvocationsResponse:
+        return self.history.list_invocations(org_id, query)
+
+    def count_invocations(self, org_id: str, query: ModelOrDict = None) -> int:
+        return self.history.count_invocations(org_id, query)
+
+    def get_invocation(self, org_id: str, invocation_id: str) -> ToolInvocationInstance:
+        return self.history.get_invocation(org_id, invocation_id)
+
+    def search_invocations(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchInvocationsResponse:
+        return self.history.search_invocations(org_id, query, on_rebuild)
+
+    def search_page(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchPage:
+        return self.history.search_page(org_id, query, on_rebuild)
+
+    def import_invocations(self, records: list[ToolInvocationInstance]) -> int:
+        return self.invoker.import_invocations(records)
+
+    def flush_index(self) -> None:
+        self.history.flush_index()
+
+    def catch_up_index(self, progress: Progress | None = None) -> int:
+        return self.history.catch_up_index(progress)
+
+    def rebuild_index(self, progress: Progress | None = None) -> int:
+        return self.history.rebuild_index(progress)
+
+    def index_status(self) -> IndexStatus:
+        return self.history.index_status()
+
+    # -- the workbench itself -----------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        return self.workspace.events.subscribe(listener)
+
+    def start_background_work(self) -> None:
+        self.workspace.indexer.start_background()
+        self.workspace.watcher.start()
+
+    def stop_background_work(self) -> None:
+        self.workspace.watcher.stop()
+        self.workspace.indexer.stop()
+
+    def runtime_report(self) -> Any:
+        return self.workspace.runtimes.report()
+
+    def prune_runtime(self) -> PruneResult:
+        return self.publisher.prune_runtime()
+
+    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> CreatedApiKey:
+        return self.apikeys.create_api_key(org_id, user_id, name)
+
+    def list_api_keys(self, org_id: str) -> list[ApiKeyInfo]:
+        return self.apikeys.list_api_keys(org_id)
+
+    def revoke_api_key(self, org_id: str, key_id: str) -> None:
+        self.apikeys.revoke_api_key(org_id, key_id)
+
+    def sign_in(self, org_id: str, key_id: str | None, secret: str | None, user_id: str | None) -> SignedIn:
+        return self.apikeys.sign_in(org_id, key_id, secret, user_id)
+
+    def authenticate(self, token: str | None) -> Identity:
+        return self.apikeys.authenticate(token)
+
+    def authorize(self, identity: Identity, org_id: str, header_org: str | None) -> None:
+        self.apikeys.authorize(identity, org_id, header_org)

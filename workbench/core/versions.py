@@ -1,30 +1,34 @@
-"""Versions: semantic bumps, PEP 440 constraints, listing and deprecating a tool's versions."""
+"""Versions: semantic bumps, PEP 440 constraints, listing, resolving and deprecating."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version as PepVersion
-from pydantic import Field
-from tinydb import Query
 
-from workbench.core.context import ServiceContext, check_org, parse
+from workbench.core.events import EventBus, VersionsDeprecated
 from workbench.core.listing import paginate, parse_sort_by, sort_records
-from workbench.core.models import ApiModel, ToolVersionInstance, VersionUserInfo
-from workbench.core.requests import ListVersionsResponse, VersionFilterValues
-from workbench.core.tools import VERSIONS, ToolOperations
+from workbench.core.locks import OperationLocks
+from workbench.core.lookup import require_tool, version_instance, version_user
+from workbench.core.models import ToolVersionInstance, VersionUserInfo
+from workbench.core.requests import ListVersionsQuery, ListVersionsResponse, VersionFilterValues
+from workbench.core.runtimes import Runtimes
+from workbench.core.validation import ModelOrDict, check_org, parse
 from workbench.errors import NotFound, ValidationFailed
+from workbench.store.records import VersionNumber, VersionRecord
+from workbench.store.tables import Metadata, MetadataView
 
-BUILDS = "builds"
 MAX_ACTIVE_VERSIONS = 3
 
-VERSION_SORT_FIELDS = {
-    "created_at": lambda v: v["created_at"],
-    "version.major": lambda v: v["version"]["major"],
-    "version.minor": lambda v: v["version"]["minor"],
-    "version.patch": lambda v: v["version"]["patch"],
-    "deprecated": lambda v: v["deprecated"],
+VERSION_SORT_FIELDS: dict[str, Callable[[VersionRecord], Any]] = {
+    "created_at": lambda v: v.created_at,
+    "version.major": lambda v: v.version.major,
+    "version.minor": lambda v: v.version.minor,
+    "version.patch": lambda v: v.version.patch,
+    "deprecated": lambda v: v.deprecated,
 }
 
 
@@ -33,7 +37,9 @@ class VersionConstraint:
 
     def __init__(self, text: str) -> None:
         raw = (text or "").strip()
-        if raw and raw[0].isdigit():
+        if not raw:
+            raise ValidationFailed("the version constraint is empty: give a PEP 440 constraint such as '>=1.2,<2', '==1.0.0' or '1.0.0'")
+        if raw[0].isdigit():
             raw = f"=={raw}"
         try:
             self.specifier = SpecifierSet(raw)
@@ -43,39 +49,25 @@ class VersionConstraint:
             ) from None
         self.text = text
 
-    def matches(self, version: dict[str, int]) -> bool:
-        return self.specifier.contains(label(version), prereleases=True)
+    def matches(self, major: int, minor: int, patch: int) -> bool:
+        return self.specifier.contains(f"{major}.{minor}.{patch}", prereleases=True)
+
+    def matches_version(self, version: VersionNumber) -> bool:
+        return self.matches(version.major, version.minor, version.patch)
 
 
-def label(version: dict[str, int]) -> str:
-    return f"{version['major']}.{version['minor']}.{version['patch']}"
-
-
-def key(version: dict[str, int]) -> tuple[int, int, int]:
-    return version["major"], version["minor"], version["patch"]
-
-
-def next_version(existing: list[dict[str, int]], bump_type: Literal["major", "minor", "patch"]) -> dict[str, int]:
+def next_version(existing: Iterable[VersionRecord], bump_type: Literal["major", "minor", "patch"]) -> VersionNumber:
     """The version after the highest one ever published (deprecated ones count: versions are
     immutable, a number is never reused). The first version is 1.0.0."""
-    if not existing:
-        return {"major": 1, "minor": 0, "patch": 0}
-    major, minor, patch = max(key(v) for v in existing)
+    keys = [v.version.key for v in existing]
+    if not keys:
+        return VersionNumber(major=1, minor=0, patch=0)
+    major, minor, patch = max(keys)
     if bump_type == "major":
-        return {"major": major + 1, "minor": 0, "patch": 0}
+        return VersionNumber(major=major + 1, minor=0, patch=0)
     if bump_type == "minor":
-        return {"major": major, "minor": minor + 1, "patch": 0}
-    return {"major": major, "minor": minor, "patch": patch + 1}
-
-
-class ListVersionsQuery(ApiModel):
-    deprecated: bool | None = None
-    versions: str | None = None
-    version_constraint: str | None = Field(default=None, description="The seed document's name for `versions`.")
-    creator: list[str] = Field(default_factory=list)
-    sort_by: list[str] = Field(default_factory=list)
-    limit: int = Field(default=50, ge=0, le=50)
-    continuation_token: int = Field(default=0, ge=0)
+        return VersionNumber(major=major, minor=minor + 1, patch=0)
+    return VersionNumber(major=major, minor=minor, patch=patch + 1)
 
 
 def _parse_creator(raw: str) -> tuple[str, str]:
@@ -85,16 +77,36 @@ def _parse_creator(raw: str) -> tuple[str, str]:
     return org_id, user_id
 
 
-def public(record: dict[str, Any]) -> ToolVersionInstance:
-    return ToolVersionInstance.model_validate(record)
+def resolve(tool_name: str, versions: list[VersionRecord], wanted: str) -> VersionRecord:
+    """The active version to run for ``wanted``: an exact version, or the highest active version
+    matching a constraint. Deprecated versions are not invocable (404)."""
+    try:
+        exact_version = PepVersion(wanted)
+        exact = [v for v in versions if PepVersion(v.label) == exact_version]
+        if exact and exact[0].deprecated:
+            raise NotFound(f"version {wanted} of tool {tool_name} is deprecated and can no longer be invoked")
+        candidates = exact
+    except InvalidVersion:
+        constraint = VersionConstraint(wanted)
+        candidates = [v for v in versions if constraint.matches_version(v.version) and not v.deprecated]
+    if not candidates:
+        active = ", ".join(v.label for v in versions if not v.deprecated) or "none"
+        raise NotFound(f"tool {tool_name} has no active version matching {wanted!r} (active versions: {active})")
+    return max(candidates, key=lambda v: v.version.key)
 
 
-class VersionOperations(ToolOperations):
-    """Listing, resolving and deprecating versions. Mixed into the service."""
+class Versions:
+    """Listing, previewing and deprecating a tool's versions."""
 
-    ctx: ServiceContext
+    def __init__(self, metadata: Metadata, runtimes: Runtimes, locks: OperationLocks, events: EventBus, clock: Callable[[], datetime], default_user: str) -> None:
+        self.metadata = metadata
+        self.runtimes = runtimes
+        self.locks = locks
+        self.events = events
+        self.clock = clock
+        self.default_user = default_user
 
-    def list_versions(self, org_id: str, tool_id: str, query: ListVersionsQuery | dict[str, Any] | None = None) -> ListVersionsResponse:
+    def list_versions(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ListVersionsResponse:
         """The tool's versions with the spec's filters, sort keys and pagination."""
         check_org(org_id)
         q = parse(ListVersionsQuery, query, "list-versions query")
@@ -102,70 +114,47 @@ class VersionOperations(ToolOperations):
         constraint = VersionConstraint(text) if text else None
         creators = {_parse_creator(raw) for raw in q.creator}
         sort_keys = parse_sort_by(q.sort_by, VERSION_SORT_FIELDS)
-        with self.ctx.metadata.read() as db:
-            tool = self._tool_record(db, org_id, tool_id)
-            every = db.table(VERSIONS).search(Query().tool_id == tool["id"])
+        with self.metadata.read() as view:
+            every = view.versions.of_tool(require_tool(view, org_id, tool_id).id)
         selected = [
             v
             for v in every
-            if (q.deprecated is None or v["deprecated"] == q.deprecated)
-            and (constraint is None or constraint.matches(v["version"]))
-            and (not creators or (v["creator"]["user_org_id"], v["creator"]["user_id"]) in creators)
+            if (q.deprecated is None or v.deprecated == q.deprecated)
+            and (constraint is None or constraint.matches_version(v.version))
+            and (not creators or (v.creator.user_org_id, v.creator.user_id) in creators)
         ]
-        selected.sort(key=lambda v: key(v["version"]))
-        ordered = sort_records(selected, sort_keys)
-        page, has_more, token = paginate(ordered, q.limit, q.continuation_token)
+        page, has_more, token = paginate(sort_records(selected, sort_keys), q.limit, q.continuation_token)
         filter_values = None
         if q.continuation_token == 0:
-            seen = {(v["creator"]["user_id"], v["creator"]["user_org_id"]) for v in every}
-            filter_values = VersionFilterValues(creators=[VersionUserInfo(user_id=u, user_org_id=o) for u, o in sorted(seen)])
-        return ListVersionsResponse(
-            tool_versions=[public(v) for v in page], has_more=has_more, continuation_token=token, filter_values=filter_values
-        )
+            seen = sorted({(v.creator.user_id, v.creator.user_org_id) for v in every})
+            filter_values = VersionFilterValues(creators=[VersionUserInfo(user_id=u, user_org_id=o) for u, o in seen])
+        return ListVersionsResponse(tool_versions=[version_instance(v) for v in page], has_more=has_more, continuation_token=token, filter_values=filter_values)
 
     def matching_versions(self, org_id: str, tool_id: str, constraint: str) -> list[ToolVersionInstance]:
         """The versions a deprecation by ``constraint`` would affect (its preview)."""
         check_org(org_id)
         spec = VersionConstraint(constraint)
-        with self.ctx.metadata.read() as db:
-            tool = self._tool_record(db, org_id, tool_id)
-            found = [v for v in db.table(VERSIONS).search(Query().tool_id == tool["id"]) if spec.matches(v["version"])]
-        return [public(v) for v in sorted(found, key=lambda v: key(v["version"]))]
+        with self.metadata.read() as view:
+            every = view.versions.of_tool(require_tool(view, org_id, tool_id).id)
+        return [version_instance(v) for v in every if spec.matches_version(v.version)]
 
     def deprecate_versions(self, org_id: str, tool_id: str, constraint: str, user_id: str | None = None) -> list[str]:
-        """Deprecate every version matching the PEP 440 ``constraint``; returns their labels."""
+        """Deprecate every active version matching the PEP 440 ``constraint``; their warm workers
+        stop. Returns their labels."""
         check_org(org_id)
         spec = VersionConstraint(constraint)
-        with self.ctx.operation_lock(tool_id), self.ctx.metadata.write() as db:
-            tool = self._tool_record(db, org_id, tool_id)
-            table = db.table(VERSIONS)
-            hits = [v for v in table.search((Query().tool_id == tool["id"]) & (Query().deprecated == False)) if spec.matches(v["version"])]  # noqa: E712
-            now = self.ctx.clock().isoformat()
-            for version in hits:
-                table.update(
-                    {"deprecated": True, "updated_at": now, "updated_by": {"user_id": user_id or self.ctx.settings.user, "user_org_id": org_id}},
-                    Query().id == version["id"],
-                )
-        self._retire_versions([v["id"] for v in hits])
-        return [label(v["version"]) for v in hits]
+        with self.locks.hold(tool_id), self.metadata.write() as view:
+            tool = require_tool(view, org_id, tool_id)
+            hits = [v for v in view.versions.active(tool.id) if spec.matches_version(v.version)]
+            builds = self.deprecate_in(view, org_id, hits, user_id)
+        self.runtimes.retire(builds)
+        labels = [v.label for v in hits]
+        if labels:
+            self.events.emit(VersionsDeprecated(org_id, tool_id, tuple(labels)))
+        return labels
 
-    def resolve_version(self, org_id: str, tool_id: str, version: str) -> dict[str, Any]:
-        """The active version to run for ``version``: an exact version, or the highest active
-        version matching a constraint. Deprecated versions are not invocable (404)."""
-        check_org(org_id)
-        with self.ctx.metadata.read() as db:
-            tool = self._tool_record(db, org_id, tool_id)
-            every = db.table(VERSIONS).search(Query().tool_id == tool["id"])
-        try:
-            wanted = PepVersion(version)
-            exact = [v for v in every if PepVersion(label(v["version"])) == wanted]
-            if exact and exact[0]["deprecated"]:
-                raise NotFound(f"version {version} of tool {tool['name']} is deprecated and can no longer be invoked")
-            candidates = exact
-        except InvalidVersion:
-            spec = VersionConstraint(version)
-            candidates = [v for v in every if spec.matches(v["version"]) and not v["deprecated"]]
-        if not candidates:
-            active = ", ".join(label(v["version"]) for v in sorted(every, key=lambda v: key(v["version"])) if not v["deprecated"]) or "none"
-            raise NotFound(f"tool {tool['name']} has no active version matching {version!r} (active versions: {active})")
-        return max(candidates, key=lambda v: key(v["version"]))
+    def deprecate_in(self, view: MetadataView, org_id: str, versions: list[VersionRecord], user_id: str | None) -> list[Any]:
+        """Mark versions deprecated inside an open write; returns their builds, to retire once
+        the change is committed."""
+        view.versions.deprecate(versions, self.clock(), version_user(org_id, user_id or self.default_user))
+        return view.builds.for_versions(v.id for v in versions)

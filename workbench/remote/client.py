@@ -7,8 +7,7 @@ from typing import Any
 
 import httpx
 
-from workbench.core.apikeys import Forbidden, Unauthorized
-from workbench.errors import BadRequest, Conflict, NotFound, RateLimited, ServiceUnavailable, ValidationFailed, WorkbenchError
+from workbench.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ServiceUnavailable, Unauthorized, ValidationFailed, WorkbenchError
 
 ERRORS: dict[int, type[WorkbenchError]] = {
     400: BadRequest,

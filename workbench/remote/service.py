@@ -1,17 +1,19 @@
-"""The service's interface over the Tools API, so the CLI and the app work unchanged in remote
-mode. Where the API has nothing to match (per-result logs, search snippets, the tools
-repository's branches), it does without and says so rather than inventing."""
+"""The Tools API of a server (``workbench serve`` or the hosted API), behind the same interface
+as the local service, so the CLI and the app work unchanged in remote mode. Where the API has
+nothing to match (per-result logs, search snippets, the tools repository's branches, the index,
+the runtime, API keys), it does without or says so rather than inventing."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
-from workbench.core.envvars import EnvVarInfo
-from workbench.core.history import SearchHit
-from workbench.core.models import ToolInstance, ToolVersionInstance
+from workbench.core.events import Event, EventBus, InvocationsRecorded, ToolsChanged, VersionPublished, VersionsDeprecated
+from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance
+from workbench.core.offline import OfflineOperations
+from workbench.core.persistence import persistence_outcomes
 from workbench.core.requests import (
     CreateToolResponse,
     InvokeResponse,
@@ -21,51 +23,81 @@ from workbench.core.requests import (
     PublishResponse,
     SearchInvocationsResponse,
 )
-from workbench.core.running import Outcome
-from workbench.core.tools import all_tools
+from workbench.core.results import (
+    ApiKeyInfo,
+    CreatedApiKey,
+    EnvVarInfo,
+    IndexStatus,
+    Outcome,
+    Progress,
+    PruneResult,
+    SearchHit,
+    SearchPage,
+    StageListener,
+    ToolSummary,
+)
+from workbench.core.validation import ModelOrDict
 from workbench.errors import BadRequest, NotFound
+from workbench.names import OBJECT_ID
 from workbench.remote.client import ToolsClient
 from workbench.settings import Settings
 
-OBJECT_ID = re.compile(r"^[a-f0-9]{24}$")
+COUNT_CAP = 10_000
 
 
-def _body(value: BaseModel | dict[str, Any] | None) -> Any:
-    return value.model_dump(mode="json", exclude_none=False) if isinstance(value, BaseModel) else (value or {})
-
-
-def _version(v: Any) -> str:
-    return f"{v.major}.{v.minor}.{v.patch}"
+def _body(value: ModelOrDict) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=False)
+    return dict(value or {})
 
 
 class LocalOnly(BadRequest):
     """Something only the local workbench can do (it has no API endpoint)."""
 
 
-class RemoteService:
-    """What the faces call on a ToolService, answered by a Tools API server."""
+def local_only(what: str) -> LocalOnly:
+    return LocalOnly(f"{what} is not available in remote mode: the Tools API has no endpoint for it; run it where the data directory is")
+
+
+def _outcomes(response: InvokeResponse) -> list[Outcome]:
+    return [Outcome({}, result, [], persistence_outcomes(result)) for result in response.invocation_results]
+
+
+class RemoteService(OfflineOperations):
+    """What the faces call on the local service, answered by a Tools API server."""
 
     def __init__(self, settings: Settings, client: ToolsClient) -> None:
         self.settings = settings
         self.client = client
-
-    @staticmethod
-    def local_only(what: str) -> LocalOnly:
-        return LocalOnly(f"{what} is not available in remote mode: the Tools API has no endpoint for it; run it where the data directory is")
-
-    def flush_index(self) -> None:
-        """The server indexes what it records."""
+        self.events = EventBus()
 
     # -- tools --------------------------------------------------------------------------------
 
-    def create_tool(self, org_id: str, request: Any, user_id: str | None = None) -> CreateToolResponse:
-        return CreateToolResponse.model_validate(self.client.request("POST", "/tool/", body=_body(request)))
+    def create_tool(self, org_id: str, request: ModelOrDict, user_id: str | None = None) -> CreateToolResponse:
+        created = CreateToolResponse.model_validate(self.client.request("POST", "/tool/", body=_body(request)))
+        self.events.emit(ToolsChanged(org_id, created.id))
+        return created
 
-    def list_tools(self, org_id: str, query: Any = None) -> ListToolsResponse:
+    def list_tools(self, org_id: str, query: ModelOrDict = None) -> ListToolsResponse:
         return ListToolsResponse.model_validate(self.client.request("GET", "/tool/", query=_body(query)))
 
     def list_all_tools(self, org_id: str) -> list[ToolInstance]:
-        return all_tools(self.list_tools, org_id)
+        tools: list[ToolInstance] = []
+        token: int | None = 0
+        while token is not None:
+            page = self.list_tools(org_id, {"limit": 20, "continuation_token": token})
+            tools += page.tools
+            token = page.continuation_token
+        return tools
+
+    def tool_overview(self, org_id: str) -> list[ToolSummary]:
+        """One request per live tool for its versions: the API lists versions per tool only."""
+        summaries = []
+        for tool in self.list_all_tools(org_id):
+            versions = [] if tool.deprecated else self.list_versions(org_id, tool.id, {"deprecated": False}).tool_versions
+            ordered = sorted(versions, key=lambda v: (v.version.major, v.version.minor, v.version.patch))
+            summaries.append(ToolSummary(tool=tool, active_versions=[str(v.version) for v in ordered]))
+        return summaries
 
     def get_tool(self, org_id: str, tool_id: str) -> ToolInstance:
         found = self.list_tools(org_id, {"id": [tool_id], "limit": 1}).tools
@@ -79,53 +111,63 @@ class RemoteService:
                 return self.get_tool(org_id, name_or_id)
             except NotFound:
                 pass
-        named = [t for t in self.list_all_tools(org_id) if t.name == name_or_id]
-        named.sort(key=lambda t: (not t.deprecated, t.created_at))
+        named = sorted((t for t in self.list_all_tools(org_id) if t.name == name_or_id), key=lambda t: (not t.deprecated, t.created_at))
         if not named:
             raise NotFound(f"no tool named or with id {name_or_id!r} in organization {org_id}")
         return named[-1]
 
-    def modify_tool(self, org_id: str, tool_id: str, request: Any, user_id: str | None = None) -> None:
+    def modify_tool(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> None:
         self.client.request("POST", f"/tool/{tool_id}", body=_body(request))
+        self.events.emit(ToolsChanged(org_id, tool_id))
 
-    def deprecate_tool(self, org_id: str, tool_id: str, user_id: str | None = None) -> None:
+    def deprecate_tool(self, org_id: str, tool_id: str, user_id: str | None = None) -> list[str]:
+        active = [str(v.version) for v in self.list_versions(org_id, tool_id, {"deprecated": False}).tool_versions]
         self.client.request("DELETE", f"/tool/{tool_id}")
+        self.events.emit(ToolsChanged(org_id, tool_id))
+        return active
+
+    def list_organizations(self) -> list[str]:
+        return [self.client.org]
 
     # -- environment variables ----------------------------------------------------------------
 
-    def modify_envvars(self, org_id: str, tool_id: str, request: Any, user_id: str | None = None) -> None:
+    def modify_envvars(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> None:
         self.client.request("POST", f"/tool/{tool_id}/envvar", body=_body(request))
+        self.events.emit(ToolsChanged(org_id, tool_id))
 
     def list_envvars(self, org_id: str, tool_id: str) -> list[EnvVarInfo]:
+        """From the tool's variable names: the API keeps no per-variable timestamps, so each
+        shows the tool's last change."""
         tool = self.get_tool(org_id, tool_id)
         required: dict[str, list[str]] = {}
         for version in self.list_versions(org_id, tool_id, {"deprecated": False}).tool_versions:
             for name in (*version.required_envvars, *version.required_secret_envvars):
-                required.setdefault(name, []).append(_version(version.version))
-        stamp = tool.updated_at.isoformat()
-        infos = [EnvVarInfo(n, False, stamp, tuple(required.get(n, ()))) for n in tool.envvars]
-        infos += [EnvVarInfo(n, True, stamp, tuple(required.get(n, ()))) for n in tool.secret_envvars]
+                required.setdefault(name, []).append(str(version.version))
+        infos = [EnvVarInfo(n, False, tool.updated_at, tuple(required.get(n, ()))) for n in tool.envvars]
+        infos += [EnvVarInfo(n, True, tool.updated_at, tuple(required.get(n, ()))) for n in tool.secret_envvars]
         return sorted(infos, key=lambda i: i.name)
-
-    def envvar_values(self, org_id: str, tool_id: str) -> tuple[dict[str, str], dict[str, str]]:
-        raise self.local_only("reading a tool's variable values")
 
     # -- versions -----------------------------------------------------------------------------
 
-    def publish_version(self, org_id: str, tool_id: str, request: Any, user_id: str | None = None, branch: str | None = None, on_stage: Any = None) -> PublishResponse:
+    def publish_version(
+        self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None, branch: str | None = None, on_stage: StageListener | None = None
+    ) -> PublishResponse:
         if branch:
-            raise self.local_only("publishing from a named branch (use --repo main or --repo team)")
-        return PublishResponse.model_validate(self.client.request("POST", f"/tool/{tool_id}/version", body=_body(request)))
+            raise local_only("publishing from a named branch (use --repo main or --repo team)")
+        published = PublishResponse.model_validate(self.client.request("POST", f"/tool/{tool_id}/version", body=_body(request)))
+        self.events.emit(VersionPublished(org_id, tool_id, published.new_version))
+        return published
 
-    def list_versions(self, org_id: str, tool_id: str, query: Any = None) -> ListVersionsResponse:
+    def list_versions(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ListVersionsResponse:
         return ListVersionsResponse.model_validate(self.client.request("GET", f"/tool/{tool_id}/version", query=_body(query)))
 
     def matching_versions(self, org_id: str, tool_id: str, constraint: str) -> list[ToolVersionInstance]:
         return self.list_versions(org_id, tool_id, {"versions": constraint}).tool_versions
 
     def deprecate_versions(self, org_id: str, tool_id: str, constraint: str, user_id: str | None = None) -> list[str]:
-        matching = [_version(v.version) for v in self.matching_versions(org_id, tool_id, constraint) if not v.deprecated]
+        matching = [str(v.version) for v in self.matching_versions(org_id, tool_id, constraint) if not v.deprecated]
         self.client.request("DELETE", f"/tool/{tool_id}/version/{constraint}")
+        self.events.emit(VersionsDeprecated(org_id, tool_id, tuple(matching)))
         return matching
 
     def repo_branches(self) -> list[str]:
@@ -133,45 +175,96 @@ class RemoteService:
 
     # -- running ------------------------------------------------------------------------------
 
-    def invoke_version(self, org_id: str, tool_id: str, version: str, request: Any, user_id: str | None = None, source: Any = None) -> InvokeResponse:
-        return InvokeResponse.model_validate(self.client.request("POST", f"/tool/{tool_id}/version/{version}/invoke", body=_body(request)))
+    def invoke_version(
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+    ) -> InvokeResponse:
+        response = InvokeResponse.model_validate(self.client.request("POST", f"/tool/{tool_id}/version/{version}/invoke", body=_body(request)))
+        self.events.emit(InvocationsRecorded(org_id, tool_id, len(response.invocation_results)))
+        return response
 
-    def invoke_outcomes(self, org_id: str, tool_id: str, version: str, request: Any, user_id: str | None = None, source: Any = None) -> list[Outcome]:
-        return [Outcome({}, result, []) for result in self.invoke_version(org_id, tool_id, version, request).invocation_results]
+    def invoke_outcomes(
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+    ) -> list[Outcome]:
+        return _outcomes(self.invoke_version(org_id, tool_id, version, request, user_id, source))
 
-    def test_tool(self, org_id: str, request: Any, on_stage: Any = None) -> InvokeResponse:
+    def test_tool(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> InvokeResponse:
         return InvokeResponse.model_validate(self.client.request("POST", "/tool/test", body=_body(request)))
 
-    def test_outcomes(self, org_id: str, request: Any, on_stage: Any = None) -> list[Outcome]:
-        return [Outcome({}, result, []) for result in self.test_tool(org_id, request).invocation_results]
+    def test_outcomes(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> list[Outcome]:
+        return _outcomes(self.test_tool(org_id, request, on_stage))
+
+    def test_branch(
+        self, org_id: str, tool_id: str, branch: str, project_path: str, inputs: list[Input], on_stage: StageListener | None = None
+    ) -> list[Outcome]:
+        raise local_only("testing a branch with the tool's stored variables (the API never returns their values; use `workbench test` with --env/--secret)")
 
     # -- history and search -------------------------------------------------------------------
 
-    def list_invocations(self, org_id: str, query: Any = None) -> ListInvocationsResponse:
+    def list_invocations(self, org_id: str, query: ModelOrDict = None) -> ListInvocationsResponse:
         return ListInvocationsResponse.model_validate(self.client.request("GET", "/tool/invocation", query=_body(query)))
 
-    def count_invocations(self, org_id: str, query: Any = None, cap: int = 10_000) -> int:
-        """The API has no count: pages are walked (up to ``cap``)."""
-        query = {k: v for k, v in _body(query).items() if k not in ("limit", "continuation_token", "sort_by")}
-        total, token = 0, 0
-        while token is not None and total < cap:
-            page = self.list_invocations(org_id, {**query, "limit": 100, "continuation_token": token})
+    def count_invocations(self, org_id: str, query: ModelOrDict = None) -> int:
+        """The API has no count: pages are walked (up to 10,000)."""
+        base = {k: v for k, v in _body(query).items() if k not in ("limit", "continuation_token", "sort_by")}
+        total: int = 0
+        token: int | None = 0
+        while token is not None and total < COUNT_CAP:
+            page = self.list_invocations(org_id, {**base, "limit": 100, "continuation_token": token})
             total += len(page.tool_invocations)
             token = page.continuation_token
         return total
 
-    def search_invocations(self, org_id: str, query: Any, on_rebuild: Any = None) -> SearchInvocationsResponse:
+    def get_invocation(self, org_id: str, invocation_id: str) -> ToolInvocationInstance:
+        raise local_only("fetching one invocation by id")
+
+    def search_invocations(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchInvocationsResponse:
         return SearchInvocationsResponse.model_validate(self.client.request("GET", "/tool/invocation/search", query=_body(query)))
 
-    def search_hits(self, org_id: str, query: Any, on_rebuild: Any = None) -> list[SearchHit]:
+    def search_page(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchPage:
         """Hits without snippets: the API returns the invocations only."""
-        return [SearchHit(inv, {}, 0.0) for inv in self.search_invocations(org_id, query).tool_invocations]
+        found = self.search_invocations(org_id, query).tool_invocations
+        limit = int(_body(query).get("limit") or 50)
+        return SearchPage(hits=[SearchHit(inv, {}, 0.0) for inv in found], has_more=len(found) >= limit)
 
-    def rebuild_index(self, progress: Any = None) -> int:
-        raise self.local_only("rebuilding the search index")
+    def import_invocations(self, records: list[ToolInvocationInstance]) -> int:
+        raise local_only("importing invocations")
 
-    def index_status(self) -> dict[str, Any]:
-        raise self.local_only("the search index status")
+    def flush_index(self) -> None:
+        """The server indexes what it records."""
 
-    def prune_runtime(self) -> dict[str, int]:
-        raise self.local_only("pruning the runtime")
+    def catch_up_index(self, progress: Progress | None = None) -> int:
+        return 0
+
+    def rebuild_index(self, progress: Progress | None = None) -> int:
+        raise local_only("rebuilding the search index")
+
+    def index_status(self) -> IndexStatus:
+        raise local_only("the search index status")
+
+    # -- the workbench itself -----------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Events of what this process did through the server (the API has no change feed)."""
+        return self.events.subscribe(listener)
+
+    def start_background_work(self) -> None:
+        """The server indexes and keeps its data; nothing runs here."""
+
+    def stop_background_work(self) -> None:
+        """Nothing runs here."""
+
+    def runtime_report(self) -> Any:
+        raise local_only("the runtime report")
+
+    def prune_runtime(self) -> PruneResult:
+        raise local_only("pruning the runtime")
+
+    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> CreatedApiKey:
+        raise local_only("managing API keys")
+
+    def list_api_keys(self, org_id: str) -> list[ApiKeyInfo]:
+        raise local_only("managing API keys")
+
+    def revoke_api_key(self, org_id: str, key_id: str) -> None:
+        raise local_only("managing API keys")
+

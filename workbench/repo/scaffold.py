@@ -13,9 +13,10 @@ from pathlib import Path
 from string import Template
 
 from workbench.errors import BadRequest, Conflict
+from workbench.names import TOOL_NAME_PATTERN
 
 TEMPLATE = Path(__file__).with_name("scaffold_template")
-NAME = re.compile(r"^[a-z0-9_]+$")
+NAME = re.compile(TOOL_NAME_PATTERN)
 
 
 def template_files() -> list[Path]:
@@ -46,3 +47,17 @@ def create_project(name: str, destination: Path, description: str | None = None)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(Template(path.read_text()).safe_substitute(values))
     return destination
+
+
+def scaffold_archive(name: str = "my_tool") -> bytes:
+    """A fresh project from the scaffold, as a .tar.gz with the project as its top folder."""
+    import io
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = create_project(name, Path(tmp) / name)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            archive.add(project, arcname=name)
+    return buffer.getvalue()

@@ -8,6 +8,7 @@ The indexer has its own catalog connection and index handles, apart from the sea
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from workbench.search.index import SearchIndex
@@ -18,7 +19,9 @@ from workbench.store.invocations import InvocationLog
 class Indexer:
     """Indexes new invocations: in a background thread once started, else on ``flush()``."""
 
-    def __init__(self, index_dir: Path, catalog_path: Path, log_dir: Path, idle_seconds: float = 30.0) -> None:
+    def __init__(self, index_dir: Path, catalog_path: Path, log_dir: Path, idle_seconds: float = 30.0, on_progress: Callable[[int, int], None] | None = None) -> None:
+        """``on_progress(indexed, recorded)`` is told after each round of indexing."""
+        self.on_progress = on_progress or (lambda indexed, recorded: None)
         self._make = lambda: SearchIndex(index_dir, InvocationCatalog(catalog_path, InvocationLog(log_dir)))
         self.idle_seconds = idle_seconds
         self.pending = False
@@ -31,6 +34,10 @@ class Indexer:
     def start_background(self) -> None:
         self._background = True
         self.nudge()
+
+    def stop(self) -> None:
+        """Stop indexing in the background (what is pending is indexed on the next flush)."""
+        self._background = False
 
     def nudge(self, rebuild: bool = False) -> None:
         """There is something new (or the index is unusable): index it soon."""
@@ -64,6 +71,8 @@ class Indexer:
             self.rebuilding = False
         else:
             index.update()
+        recorded = index.catalog.max_seq()
+        self.on_progress(recorded - index.backlog(), recorded)
 
     def flush(self) -> None:
         """Index what is pending now, in this thread (a CLI command's last act)."""

@@ -3,21 +3,17 @@ the hosted API, answered by the service. Thin: authentication, translation, rend
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import math
-import tarfile
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from workbench.core.apikeys import Identity
+from workbench.core.api import ServedApi
 from workbench.core.models import ObjectId
 from workbench.core.requests import (
     CreateToolRequest,
@@ -34,21 +30,23 @@ from workbench.core.requests import (
     SearchInvocationsResponse,
     TestToolRequest,
 )
-from workbench.core.service import ToolService
+from workbench.core.results import Identity
 from workbench.errors import RateLimited, ServiceUnavailable, WorkbenchError, validation_error_from_pydantic
 from workbench.server.limits import RateLimiter
 
 ToolId = ObjectId
 
 
-def create_app(service: ToolService, strict_limits: bool = False, background_indexing: bool = True) -> FastAPI:
+def create_app(service: ServedApi, strict_limits: bool = False, background_indexing: bool = True) -> FastAPI:
     """The API application over ``service``. ``strict_limits`` enforces the per-endpoint rate
     limits (429 with Retry-After and X-RateLimit-* headers)."""
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if background_indexing:
-            service.ctx.indexer.start_background()  # new invocations are searchable within moments
+            service.start_background_work()  # new invocations are searchable within moments
         yield
+        if background_indexing:
+            service.stop_background_work()
 
     app = FastAPI(title="Tool Workbench: Tools API", version="1", description="The hosted Tools API, served locally by Tool Workbench.", lifespan=lifespan)
     limiter = RateLimiter()
@@ -111,21 +109,14 @@ def create_app(service: ToolService, strict_limits: bool = False, background_ind
         x_user_id: str | None = Header(default=None),
         _: Any = guard("sign-in-with-api-key", authenticated=False),
     ) -> dict[str, Any]:
-        token, expires = service.sign_in(organization, x_api_key_id, x_api_key, x_user_id)
-        return {"id_token": token, "expires_at": expires.isoformat()}
+        signed_in = service.sign_in(organization, x_api_key_id, x_api_key, x_user_id)
+        return {"id_token": signed_in.token, "expires_at": signed_in.expires_at.isoformat()}
 
     # -- tools (fixed paths before /{tool_id}) ------------------------------------------------
 
     @app.get("/v1/{organization}/tool/amigo_tool_scaffold.tar.gz", operation_id="get-tool-scaffold-release", tags=["tool"])
     def scaffold(organization: str, identity: Identity = guard("get-tool-scaffold-release")) -> Response:
-        from workbench.repo.scaffold import create_project
-
-        with tempfile.TemporaryDirectory() as tmp:
-            project = create_project("my_tool", Path(tmp) / "my_tool")
-            buffer = io.BytesIO()
-            with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-                archive.add(project, arcname="my_tool")
-        return Response(buffer.getvalue(), media_type="application/gzip")
+        return Response(service.scaffold_archive(), media_type="application/gzip")
 
     @app.post("/v1/{organization}/tool/", status_code=201, response_model=CreateToolResponse, operation_id="create-tool", tags=["tool"])
     def create_tool(organization: str, body: CreateToolRequest, identity: Identity = guard("create-tool")) -> Any:

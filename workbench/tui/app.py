@@ -1,17 +1,23 @@
 """The workbench app: modes for tools, invocation history and search; workers for everything
-slow; errors as notifications; themes as data; help on F1 and ?."""
+slow, posting typed messages; errors as notifications; themes as data; help on F1 and ?."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
-from workbench.core.service import ToolService
+from workbench.core.api import ToolsApi
 from workbench.errors import WorkbenchError
 from workbench.settings import Settings
 from workbench.tui.commands import WorkbenchCommands
@@ -19,7 +25,33 @@ from workbench.tui.errors import ReportsWorkerErrors
 from workbench.tui.screens.invocations import InvocationsScreen
 from workbench.tui.screens.search import SearchScreen
 from workbench.tui.screens.tools import ToolsScreen
-from workbench.tui.themes import BUILTIN_DIR, DEFAULT_THEME, config_dir, load_themes, remember_theme, remembered_theme, user_theme_dir
+from workbench.tui.themes import DEFAULT_THEME, builtin_theme_dir, load_themes, remember_theme, remembered_theme
+
+
+class IndexRebuilt(Message):
+    """The search index was rebuilt with ``count`` invocations."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+
+class IndexRebuildProgress(Message):
+    """``done`` of ``total`` invocations indexed so far."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done, self.total = done, total
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the app told the user in a notification; kept after the toast fades."""
+
+    message: str
+    title: str
+    severity: str
+    at: datetime
 
 
 class WorkbenchApp(ReportsWorkerErrors, App[None]):
@@ -53,23 +85,30 @@ class WorkbenchApp(ReportsWorkerErrors, App[None]):
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        service: ToolsApi,
         org: str | None = None,
         *,
-        service: ToolService | None = None,
         theme_dirs: list[Path] | None = None,
         config: Path | None = None,
-        background_indexing: bool = True,
+        background_work: bool = True,
     ) -> None:
-        """``service`` lets a test hand in one over its own data directory and clock."""
+        """``service`` is the workbench to show (local or remote); tests hand in one over their
+        own data directory and clock."""
         super().__init__()
-        self.service = service or ToolService(settings or Settings())
-        self.settings = self.service.settings
+        self.service = service
+        self.settings: Settings = service.settings
         self.org = org or self.settings.org
-        self.config = config or config_dir()
-        self.theme_dirs = theme_dirs if theme_dirs is not None else [BUILTIN_DIR, user_theme_dir()]
-        self.background_indexing = background_indexing
+        self.config = config or self.settings.config_dir()
+        self.theme_dirs = theme_dirs if theme_dirs is not None else [builtin_theme_dir(), self.config / "themes"]
+        self.background_work = background_work
         self.sub_title = f"organization {self.org}"
+        self.notices: deque[Notice] = deque(maxlen=200)
+        """What the app has told the user, newest last (toasts fade; this stays)."""
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None, markup: bool = True) -> None:
+        """Show a toast, and keep it in :attr:`notices`."""
+        self.notices.append(Notice(message, title, severity, datetime.now(UTC)))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
         themes, problems = load_themes(self.theme_dirs)
@@ -79,15 +118,17 @@ class WorkbenchApp(ReportsWorkerErrors, App[None]):
             self.notify(problem, title="Theme", severity="warning", timeout=10)
         wanted = remembered_theme(self.config) or DEFAULT_THEME
         self.theme = wanted if wanted in self.available_themes else "textual-dark"
-        if self.background_indexing:
-            self.service.ctx.indexer.start_background()
+        if self.background_work:
+            self.service.start_background_work()
         self.switch_mode("tools")
 
-    def watch_theme(self, name: str) -> None:
-        if self.is_mounted:
-            remember_theme(self.config, name)
+    def on_unmount(self) -> None:
+        if self.background_work:
+            self.service.stop_background_work()
 
-    # -- errors -------------------------------------------------------------------------------
+    def watch_theme(self, name: str) -> None:
+        if self.is_running:
+            remember_theme(self.config, name)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -103,7 +144,7 @@ class WorkbenchApp(ReportsWorkerErrors, App[None]):
         self.screen.workers.cancel_all()
         self.notify(f"cancelled {len(cancelled)} task(s)" if cancelled else "nothing to cancel", timeout=3)
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Tools", "The organization's tools (F2)", lambda: self.switch_mode("tools"))
         yield SystemCommand("History", "Invocation history (F3)", lambda: self.switch_mode("invocations"))
@@ -115,8 +156,6 @@ class WorkbenchApp(ReportsWorkerErrors, App[None]):
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False, description="Rebuilding the search index")
     def rebuild_index(self) -> None:
-        from textual.worker import get_current_worker
-
         worker = get_current_worker()
         last = [0]
 
@@ -125,7 +164,21 @@ class WorkbenchApp(ReportsWorkerErrors, App[None]):
                 raise WorkbenchError("rebuild cancelled; the index is rebuilt on the next search")
             if done - last[0] >= 2000 or done == total:
                 last[0] = done
-                self.call_from_thread(self.notify, f"indexed {done:,} of {total:,}", title="Search index", timeout=2)
+                self.post_message(IndexRebuildProgress(done, total))
 
-        count = self.service.rebuild_index(progress)
-        self.call_from_thread(self.notify, f"search index rebuilt: {count:,} invocations", title="Search index")
+        self.post_message(IndexRebuilt(self.service.rebuild_index(progress)))
+
+    @on(IndexRebuildProgress)
+    def show_rebuild_progress(self, message: IndexRebuildProgress) -> None:
+        self.notify(f"indexed {message.done:,} of {message.total:,}", title="Search index", timeout=2)
+
+    @on(IndexRebuilt)
+    def show_rebuilt(self, message: IndexRebuilt) -> None:
+        self.notify(f"search index rebuilt: {message.count:,} invocations", title="Search index")
+
+
+def make_app(settings: Settings, org: str | None = None) -> WorkbenchApp:
+    """The app over the workbench the settings name: a data directory, or a server in remote mode."""
+    from workbench.connect import open_api
+
+    return WorkbenchApp(open_api(settings, org), org, background_work=settings.remote is None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -10,7 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 class WorkbenchCommands(Provider):
     """Commands of the current screen, from its ``palette_commands()``: (name, help, callback)."""
 
-    def _commands(self) -> list[tuple[str, str, object]]:
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         screen = self.screen
         getter = getattr(screen, "palette_commands", None)
         return list(getter()) if getter else []

@@ -19,4 +19,4 @@ class ReportsWorkerErrors:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.app.notify(describe_error(event.worker.error), title=event.worker.description or "Error", severity="error", timeout=10)
+            self.app.notify(describe_error(event.worker.error), title=event.worker.description or "Error", severity="error", timeout=10)  # type: ignore[attr-defined]

@@ -1,20 +1,22 @@
 """Themes are data: TOML files checked by a model, turned into Textual themes.
 
-Built-in themes live in the repository's top-level ``themes/`` folder; a user's own go in
-``themes/`` under the config directory. A file that does not validate is reported once and skipped.
+Built-in themes are package data (``workbench/tui/themes/``, also reachable as the repository's
+top-level ``themes/``), so an installed wheel has them; a user's own go in ``themes/`` under the
+config directory. A file that does not validate is reported once and skipped.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import tomllib
+from importlib.resources import files
 from pathlib import Path
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError
 from textual.theme import Theme
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "themes"
 DEFAULT_THEME = "workbench-dark"
 
 
@@ -39,12 +41,9 @@ class ThemeFile(BaseModel):
         return Theme(**self.model_dump())
 
 
-def config_dir() -> Path:
-    return Path(platformdirs.user_config_dir("workbench"))
-
-
-def user_theme_dir() -> Path:
-    return config_dir() / "themes"
+def builtin_theme_dir() -> Path:
+    """The themes shipped with the package (read through importlib.resources)."""
+    return Path(str(files("workbench.tui") / "themes"))
 
 
 def load_themes(directories: list[Path]) -> tuple[list[Theme], list[str]]:
@@ -76,4 +75,7 @@ def remember_theme(config: Path, name: str) -> None:
     except (FileNotFoundError, ValueError):
         state = {}
     state["theme"] = name
-    path.write_text(json.dumps(state))
+    fd, temp = tempfile.mkstemp(prefix=".tui.json.", dir=config)  # replace whole: never half-written
+    with os.fdopen(fd, "w") as handle:
+        json.dump(state, handle)
+    os.replace(temp, path)

@@ -1,4 +1,5 @@
-"""Invocation history: filters, a page at a time ("100 of 84,213"), more on demand, details."""
+"""Invocation history: filters, a page at a time ("100 of 84,213"), more on demand, details; it
+follows new invocations as they are recorded, here or by another process."""
 
 from __future__ import annotations
 
@@ -8,15 +9,35 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
+from workbench.core.events import InvocationsRecorded
 from workbench.core.models import ToolInvocationInstance
-from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
+from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.widgets.tool_names import ToolNames
 
+
 PAGE = 100
+
+
+class HistoryPage(Message):
+    """A page of history read in a worker; ``fresh`` replaces what is shown."""
+
+    def __init__(self, invocations: list[ToolInvocationInstance], token: int | None, total: int, fresh: bool) -> None:
+        super().__init__()
+        self.invocations, self.token, self.total, self.fresh = invocations, token, total, fresh
+
+
+class HistoryCount(Message):
+    """How many invocations match the filters now."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = total
 
 
 def summary(inv: ToolInvocationInstance) -> str:
@@ -25,7 +46,7 @@ def summary(inv: ToolInvocationInstance) -> str:
     return " ".join(text.split())[:90]
 
 
-class InvocationsScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
+class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen[None]):
     """The history, newest first; it never loads more than the pages asked for."""
 
     BINDING_GROUP_TITLE = "History"
@@ -58,7 +79,6 @@ class InvocationsScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
         self.load_tools()
         self.reload()
 
-
     def filters(self) -> dict[str, Any]:
         """The chosen filters, as the API takes them."""
         tool = self.query_one("#tool", Select).value
@@ -78,32 +98,59 @@ class InvocationsScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.rows, self.token = [], 0
-        self.query_one(DataTable).clear()
         self.fetch(self.filters(), 0, count=True)
 
     def action_more(self) -> None:
         if self.token is not None:
             self.fetch(self.filters(), self.token, count=False)
 
+    @on(WorkbenchChanged)
+    def recorded(self, message: WorkbenchChanged) -> None:
+        """New invocations: at the top of the list, show them; further down, keep the place
+        and update the count."""
+        event = message.event
+        if not isinstance(event, InvocationsRecorded) or event.org_id not in (None, self.org):
+            return
+        table = self.query_one(DataTable)
+        if len(self.rows) <= PAGE and table.cursor_row <= 0:
+            self.reload()
+        else:
+            self.recount(self.filters())
+
     @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading history")
     def fetch(self, query: dict[str, Any], token: int, count: bool) -> None:
-        service, org = self.app.service, self.app.org
+        service, org = self.api, self.org
         page = service.list_invocations(org, {**query, "limit": PAGE, "continuation_token": token})
         total = service.count_invocations(org, query) if count else self.total
-        self.app.call_from_thread(self.show_page, page.tool_invocations, page.continuation_token, total)
+        self.post_message(HistoryPage(page.tool_invocations, page.continuation_token, total, fresh=token == 0))
 
-    def show_page(self, invocations: list[ToolInvocationInstance], token: int | None, total: int) -> None:
+    @work(thread=True, exclusive=True, group="history-count", exit_on_error=False, description="Counting history")
+    def recount(self, query: dict[str, Any]) -> None:
+        self.post_message(HistoryCount(self.api.count_invocations(self.org, query)))
+
+    @on(HistoryPage)
+    def show_page(self, message: HistoryPage) -> None:
         table = self.query_one(DataTable)
-        for inv in invocations:
+        if message.fresh:
+            self.rows = []
+            table.clear()
+        for inv in message.invocations:
             table.add_row(
                 f"{inv.created_at:%Y-%m-%d %H:%M:%S}", self.names.get(inv.tool_id, inv.tool_id[:10]), str(inv.tool_version), inv.invocation_source.type,
                 "✓" if inv.invocation_status.succeeded else "✗", str(inv.duration_ms), summary(inv), key=inv.id,
             )
-        self.rows += invocations
-        self.token, self.total = token, total
-        more = " · m: next 100" if token is not None else ""
-        self.query_one("#status", Static).update(f"{len(self.rows):,} of {total:,}{more}")
+        self.rows += message.invocations
+        self.token, self.total = message.token, message.total
+        self.show_status()
+
+    @on(HistoryCount)
+    def show_count(self, message: HistoryCount) -> None:
+        self.total = message.total
+        self.show_status()
+
+    def show_status(self) -> None:
+        more = " · m: next 100" if self.token is not None else ""
+        self.query_one("#status", Static).update(f"{len(self.rows):,} of {self.total:,}{more}")
 
     @on(DataTable.RowHighlighted)
     def near_end(self, event: DataTable.RowHighlighted) -> None:
@@ -117,5 +164,5 @@ class InvocationsScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
             inv = self.rows[table.cursor_row]
             self.app.push_screen(InvocationDetailScreen(inv, self.names.get(inv.tool_id, inv.tool_id)))
 
-    def palette_commands(self):
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
         return [("Next page of history", "Fetch the next 100 invocations", self.action_more), ("Reload history", "Start again from the newest", self.action_reload)]

@@ -11,11 +11,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Select, Static, TextArea
 
-from workbench.core.persistence import persistence_outcomes
-from workbench.core.running import Outcome, schema_problems
+from workbench.core.api import ToolsApi
+from workbench.core.models import Input, ToolVersionInstance
+from workbench.core.results import Outcome
 from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.uses_api import UsesApi
 
 MODES = [("regular", "regular"), ("conversation-simulation", "conversation-simulation")]
 
@@ -35,21 +38,32 @@ def example_input(schema: dict[str, Any]) -> dict[str, Any]:
     return example
 
 
-def input_problems(text: str, schema: dict[str, Any] | None) -> tuple[list[dict[str, Any]] | None, list[str]]:
-    """The inputs in the editor (one object, or a list of up to 10) and what is wrong with them."""
+def input_problems(service: ToolsApi, text: str, schema: dict[str, Any] | None) -> tuple[list[dict[str, Any]] | None, list[str]]:
+    """The inputs in the editor (one object, or a list of them) and what the service says is
+    wrong with them."""
     try:
         value = json.loads(text)
     except ValueError as error:
         return None, [f"not valid JSON: {error}"]
     inputs = value if isinstance(value, list) else [value]
-    if not 1 <= len(inputs) <= 10:
-        return None, [f"give 1 to 10 inputs, not {len(inputs)}"]
-    if not all(isinstance(i, dict) for i in inputs):
-        return None, ["each input must be a JSON object of input parameters"]
-    return inputs, schema_problems(schema, inputs) if schema else []
+    return inputs, service.input_problems(schema, inputs)
 
 
-class InvokePane(ReportsWorkerErrors, Vertical):
+class TargetsLoaded(Message):
+    """The versions and branches the tool can run on."""
+
+    def __init__(self, versions: list[ToolVersionInstance], branches: list[str]) -> None:
+        super().__init__()
+        self.versions, self.branches = versions, branches
+
+
+class OutcomesReady(Message):
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+
+
+class InvokePane(UsesApi, ReportsWorkerErrors, Vertical):
     """The invoke-and-test tab of a tool's screen."""
 
     BINDING_GROUP_TITLE = "Invoke"
@@ -62,9 +76,9 @@ class InvokePane(ReportsWorkerErrors, Vertical):
     InvokePane .result { margin-bottom: 1; }
     """
 
-    def __init__(self, tool_id: str) -> None:
+    def __init__(self, tool_id: str, tool_name: str) -> None:
         super().__init__()
-        self.tool_id = tool_id
+        self.tool_id, self.tool_name = tool_id, tool_name
         self.schemas: dict[str, dict[str, Any]] = {}
         self.project_path = ""
 
@@ -79,18 +93,20 @@ class InvokePane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="invoke-targets", exit_on_error=False, description="Loading versions")
     def load_targets(self) -> None:
-        service, org = self.app.service, self.app.org
+        service, org = self.api, self.org
         versions = service.list_versions(org, self.tool_id, {"deprecated": False}).tool_versions
         try:
             branches = service.repo_branches()
-        except Exception:
+        except Exception:  # noqa: BLE001 - no repository (or remote mode): versions only
             branches = []
-        self.app.call_from_thread(self.show_targets, versions, branches)
+        self.post_message(TargetsLoaded(versions, branches))
 
-    def show_targets(self, versions: list[Any], branches: list[str]) -> None:
+    @on(TargetsLoaded)
+    def show_targets(self, message: TargetsLoaded) -> None:
+        versions, branches = message.versions, message.branches
         self.schemas = {str(v.version): v.input_schema for v in versions}
         newest = max(versions, key=lambda v: (v.version.major, v.version.minor, v.version.patch), default=None)
-        self.project_path = newest.project_directory if newest else self.screen.tool.name
+        self.project_path = newest.project_directory if newest else self.tool_name
         options = [(f"version {v.version}", f"version:{v.version}") for v in reversed(versions)]
         options += [(f"test branch {b}", f"branch:{b}") for b in branches]
         select = self.query_one("#target", Select)
@@ -114,12 +130,12 @@ class InvokePane(ReportsWorkerErrors, Vertical):
 
     @on(TextArea.Changed, "#editor")
     def check(self) -> None:
-        _, problems = input_problems(self.query_one("#editor", TextArea).text, self.schema())
+        _, problems = input_problems(self.api, self.query_one("#editor", TextArea).text, self.schema())
         self.query_one("#problems", Static).update("\n".join(escape(p) for p in problems))
 
     @on(Button.Pressed, "#run")
     def action_run(self) -> None:
-        inputs, problems = input_problems(self.query_one("#editor", TextArea).text, self.schema())
+        inputs, problems = input_problems(self.api, self.query_one("#editor", TextArea).text, self.schema())
         target = self.query_one("#target", Select).value
         if inputs is None or problems or not isinstance(target, str):
             self.app.notify("fix the input first" if problems or inputs is None else "choose a version or a branch", severity="warning")
@@ -131,17 +147,18 @@ class InvokePane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="invoke", exit_on_error=False, description="Invoking")
     def run_inputs(self, target: str, inputs: list[dict[str, Any]]) -> None:
-        service, org = self.app.service, self.app.org
+        service, org = self.api, self.org
         kind, name = target.split(":", 1)
         if kind == "version":
-            outcomes = service.invoke_outcomes(org, self.tool_id, name, {"inputs": inputs}, source=None)
+            outcomes = service.invoke_outcomes(org, self.tool_id, name, {"inputs": inputs})
         else:
-            plain, secret = service.envvar_values(org, self.tool_id)
-            request = {"inputs": inputs, "commit_branch": name, "project_path": self.project_path, "required_envvars": plain, "required_secret_envvars": secret}
-            outcomes = service.test_outcomes(org, request)
-        self.app.call_from_thread(self.show_results, outcomes)
+            parsed = [Input.model_validate(item) for item in inputs]
+            outcomes = service.test_branch(org, self.tool_id, name, self.project_path, parsed)
+        self.post_message(OutcomesReady(outcomes))
 
-    def show_results(self, outcomes: list[Outcome]) -> None:
+    @on(OutcomesReady)
+    def show_results(self, message: OutcomesReady) -> None:
+        outcomes = message.outcomes
         results = self.query_one("#results", VerticalScroll)
         results.remove_children()
         for index, outcome in enumerate(outcomes):
@@ -165,5 +182,5 @@ def render_outcome(index: int, outcome: Outcome) -> str:
         lines.append("[b]logs[/]")
         lines += [f"  {escape(line)}" for line in outcome.logs[-30:]]
     lines.append("[b]result_persistence[/]")
-    lines += [f"  {mode}: {escape(text)}" for mode, text in persistence_outcomes(result).items()]
+    lines += [f"  {mode}: {escape(text)}" for mode, text in outcome.persistence.items()]
     return "\n".join(lines)

@@ -8,17 +8,35 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, RichLog, Static
 
-from workbench.core.publish import STAGES, StageEvent
+from workbench.core.results import STAGES, StageEvent
 from workbench.tui.errors import describe_error
 from workbench.tui.widgets.dialogs import DIALOG_CSS
+from workbench.tui.uses_api import UsesApi
+
+class StageReported(Message):
+    """A stage of the running publish started, passed, failed or printed a line."""
+
+    def __init__(self, event: StageEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class PublishFinished(Message):
+    """The publish ended: with the new version, or with the error."""
+
+    def __init__(self, version: str | None, error: str) -> None:
+        super().__init__()
+        self.version, self.error = version, error
+
 
 ICONS = {"pending": "·", "running": "▶", "passed": "✓", "failed": "✗"}
 
 
-class PublishScreen(ModalScreen[str | None]):
+class PublishScreen(UsesApi, ModalScreen[str | None]):
     """Runs the publish in a worker and shows each stage as it happens; a failure says which
     stage failed and why. Dismisses with the new version, or None."""
 
@@ -52,16 +70,18 @@ class PublishScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="publish", exit_on_error=False, description="Publishing")
     def publish(self) -> None:
         def on_stage(event: StageEvent) -> None:
-            self.app.call_from_thread(self.show_event, event)
+            self.post_message(StageReported(event))
 
         try:
-            response = self.app.service.publish_version(self.app.org, self.tool_id, self.request, branch=self.branch, on_stage=on_stage)
-        except Exception as error:
-            self.app.call_from_thread(self.show_outcome, None, describe_error(error))
+            response = self.api.publish_version(self.org, self.tool_id, self.request, branch=self.branch, on_stage=on_stage)
+        except Exception as error:  # noqa: BLE001 - every failure ends the dialog in a visible state
+            self.post_message(PublishFinished(None, describe_error(error)))
             return
-        self.app.call_from_thread(self.show_outcome, response.new_version, "")
+        self.post_message(PublishFinished(response.new_version, ""))
 
-    def show_event(self, event: StageEvent) -> None:
+    @on(StageReported)
+    def show_event(self, message: StageReported) -> None:
+        event = message.event
         log = self.query_one(RichLog)
         if event.state == "output":
             log.write(f"  {event.detail}")
@@ -71,7 +91,9 @@ class PublishScreen(ModalScreen[str | None]):
             log.write(f"» {event.stage}")
         self.query_one("#stages", Static).update(self.stage_line())
 
-    def show_outcome(self, version: str | None, error: str) -> None:
+    @on(PublishFinished)
+    def show_outcome(self, message: PublishFinished) -> None:
+        version, error = message.version, message.error
         self.result = version
         outcome = self.query_one("#outcome", Static)
         if version:

@@ -10,15 +10,25 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from workbench.core.history import SearchHit
-from workbench.search.query import API_FIELDS, split_marks
+from workbench.core.requests import QUERY_AGAINST_FIELDS
+from workbench.core.results import SearchHit, SearchPage, snippet_pieces
 from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.errors import ReportsWorkerErrors
 from workbench.tui.widgets.tool_names import ToolNames
+
+
+class SearchDone(Message):
+    """The hits of a search run in a worker."""
+
+    def __init__(self, query: str, page: SearchPage) -> None:
+        super().__init__()
+        self.query, self.page = query, page
+
 
 HELP = 'words · "a phrase" · type:KeyError · trace:_split* · a AND NOT b · (a OR b)'
 
@@ -29,7 +39,7 @@ def hit_text(hit: SearchHit, tool: str) -> Text:
     text = Text.assemble((f"{inv.created_at:%Y-%m-%d %H:%M:%S} ", "bold"), f"{tool} {inv.tool_version} ", ("ok" if ok else "failed", "green" if ok else "red"), (f"  {inv.id}", "dim"))
     for field, fragment in hit.snippets.items():
         text.append(f"\n  {field}: ", style="dim")
-        for piece, is_match in split_marks(fragment):
+        for piece, is_match in snippet_pieces(fragment):
             text.append(piece, style="bold reverse" if is_match else "")
     return text
 
@@ -53,7 +63,7 @@ class SearchScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
         with Horizontal(classes="bar"):
             yield Input(placeholder=HELP, id="query")
         with Horizontal(id="filters"):
-            yield SelectionList(*[(name, name, True) for name in API_FIELDS], id="fields")
+            yield SelectionList(*[(name, name, True) for name in QUERY_AGAINST_FIELDS], id="fields")
             yield Select([], prompt="any tool", id="tool")
             yield Select([("succeeded", True), ("failed", False)], prompt="any outcome", id="succeeded")
             yield Select([("newest first", "newest"), ("best match first", "relevance")], value="newest", allow_blank=False, id="order")
@@ -94,15 +104,16 @@ class SearchScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="Search")
     def search(self, request: dict[str, Any]) -> None:
-        hits = self.app.service.search_hits(self.app.org, request)
-        self.app.call_from_thread(self.show_hits, request["query"], hits)
+        self.post_message(SearchDone(request["query"], self.api.search_page(self.org, request)))
 
-    def show_hits(self, query: str, hits: list[SearchHit]) -> None:
+    @on(SearchDone)
+    def show_hits(self, message: SearchDone) -> None:
+        query, hits = message.query, message.page.hits
         self.hits = hits
         options = self.query_one("#hits", OptionList)
         options.clear_options()
         options.add_options([Option(hit_text(hit, self.names.get(hit.invocation.tool_id, hit.invocation.tool_id[:10])), id=hit.invocation.id) for hit in hits])
-        self.query_one("#status", Static).update(f"{len(hits)} hit(s) for {query!r}" + (" (the first 100)" if len(hits) == 100 else "") + " · enter: open")
+        self.query_one("#status", Static).update(f"{len(hits)} hit(s) for {query!r}" + (" (the first 100; more match)" if message.page.has_more else "") + " · enter: open")
         if hits:
             options.highlighted = 0
             options.focus()
@@ -112,5 +123,5 @@ class SearchScreen(ReportsWorkerErrors, ToolNames, Screen[None]):
         hit = self.hits[event.option_index]
         self.app.push_screen(InvocationDetailScreen(hit.invocation, self.names.get(hit.invocation.tool_id, hit.invocation.tool_id)))
 
-    def palette_commands(self):
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
         return [("Focus the query", "Type a search query", self.action_focus_query)]

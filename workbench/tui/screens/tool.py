@@ -9,10 +9,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from workbench.core.models import ToolInstance
+from workbench.core.events import VersionPublished, VersionsDeprecated
+from workbench.core.models import ToolInstance, ToolVersionInstance
+from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.screens.envvars import EnvVarsPane
 from workbench.tui.screens.invoke import InvokePane
 from workbench.tui.screens.publish import PublishScreen
@@ -20,7 +23,25 @@ from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
 from workbench.tui.errors import ReportsWorkerErrors
 
 
-class VersionsPane(ReportsWorkerErrors, Vertical):
+class VersionsLoaded(Message):
+    def __init__(self, versions: list[ToolVersionInstance], max_active: int) -> None:
+        super().__init__()
+        self.versions, self.max_active = versions, max_active
+
+
+class BranchesLoaded(Message):
+    def __init__(self, branches: list[str]) -> None:
+        super().__init__()
+        self.branches = branches
+
+
+class DeprecationPreview(Message):
+    def __init__(self, constraint: str, matches: list[ToolVersionInstance]) -> None:
+        super().__init__()
+        self.constraint, self.matches = constraint, matches
+
+
+class VersionsPane(ReportsWorkerErrors, FollowsWorkbench, Vertical):
     """The versions tab: every version with its commit, creator and requirements."""
 
     BINDING_GROUP_TITLE = "Versions"
@@ -32,7 +53,7 @@ class VersionsPane(ReportsWorkerErrors, Vertical):
     def __init__(self, tool: ToolInstance) -> None:
         super().__init__()
         self.tool = tool
-        self.versions: list[Any] = []
+        self.versions: list[ToolVersionInstance] = []
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
@@ -44,28 +65,39 @@ class VersionsPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="versions", exit_on_error=False, description="Loading versions")
     def load(self) -> None:
-        response = self.app.service.list_versions(self.app.org, self.tool.id, {"sort_by": ["-created_at"]})
-        self.app.call_from_thread(self.show, response.tool_versions)
+        service = self.api
+        response = service.list_versions(self.org, self.tool.id, {"sort_by": ["-created_at"]})
+        self.post_message(VersionsLoaded(response.tool_versions, service.limits().max_active_versions))
 
-    def show(self, versions: list[Any]) -> None:
-        self.versions = versions
+    @on(WorkbenchChanged)
+    def versions_changed(self, message: WorkbenchChanged) -> None:
+        event = message.event
+        if isinstance(event, VersionPublished | VersionsDeprecated) and event.tool_id == self.tool.id:
+            self.load()
+            if isinstance(event, VersionsDeprecated):
+                self.app.notify(f"deprecated {', '.join(event.versions)}", title=self.tool.name)
+
+    @on(VersionsLoaded)
+    def show(self, message: VersionsLoaded) -> None:
+        versions = self.versions = message.versions
         table = self.query_one(DataTable)
         table.clear()
         for v in versions:
             requires = ", ".join([*v.required_envvars, *(f"{n}🔒" for n in v.required_secret_envvars)]) or "-"
             table.add_row(str(v.version), v.tool_commit_hash[:10], f"{v.created_at:%Y-%m-%d %H:%M}", v.creator.user_id, requires, v.project_directory, "deprecated" if v.deprecated else "active", key=v.id)
         active = sum(1 for v in versions if not v.deprecated)
-        self.query_one("#versions-status", Static).update(f"{active} active of at most 3 · {len(versions)} in all")
+        self.query_one("#versions-status", Static).update(f"{active} active of at most {message.max_active} · {len(versions)} in all")
 
     def action_publish(self) -> None:
         self.open_publish_form()
 
     @work(thread=True, exclusive=True, group="publish-form", exit_on_error=False, description="Reading the tools repository")
     def open_publish_form(self) -> None:
-        branches = self.app.service.repo_branches()
-        self.app.call_from_thread(self._publish_form, branches)
+        self.post_message(BranchesLoaded(self.api.repo_branches()))
 
-    def _publish_form(self, branches: list[str]) -> None:
+    @on(BranchesLoaded)
+    def _publish_form(self, message: BranchesLoaded) -> None:
+        branches = message.branches
         newest = self.versions[0].project_directory if self.versions else self.tool.name
         first = not self.versions
         fields = [
@@ -79,7 +111,7 @@ class VersionsPane(ReportsWorkerErrors, Vertical):
     def _publish(self, values: dict[str, Any] | None) -> None:
         if values:
             request = {"repo": "main", "project_path": values["project_path"], "bump_type": values["bump_type"]}
-            self.app.push_screen(PublishScreen(self.tool.id, self.tool.name, request, values["branch"]), lambda _: self.load())
+            self.app.push_screen(PublishScreen(self.tool.id, self.tool.name, request, values["branch"]))
 
     def action_deprecate(self) -> None:
         field = Field("constraint", "PEP 440 constraint", placeholder=">=1.0,<2  or  1.0.0")
@@ -91,22 +123,27 @@ class VersionsPane(ReportsWorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, group="deprecate", exit_on_error=False, description="Deprecating versions")
     def preview(self, constraint: str) -> None:
-        matches = [v for v in self.app.service.matching_versions(self.app.org, self.tool.id, constraint) if not v.deprecated]
-        self.app.call_from_thread(self._confirm, constraint, matches)
+        matches = [v for v in self.api.matching_versions(self.org, self.tool.id, constraint) if not v.deprecated]
+        self.post_message(DeprecationPreview(constraint, matches))
 
-    def _confirm(self, constraint: str, matches: list[Any]) -> None:
+    @on(DeprecationPreview)
+    def _confirm(self, message: DeprecationPreview) -> None:
+        constraint, matches = message.constraint, message.matches
         if not matches:
             self.app.notify(f"no active version matches {constraint!r}", severity="warning")
             return
         labels = ", ".join(str(v.version) for v in matches)
-        message = f"{constraint!r} matches {labels}. They will be deprecated: no new invocations, their warm workers stop. This cannot be undone."
-        self.app.push_screen(ConfirmDialog("Deprecate versions", message, "Deprecate"), lambda ok: ok and self.deprecate(constraint))
+        text = f"{constraint!r} matches {labels}. They will be deprecated: no new invocations, their warm workers stop. This cannot be undone."
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.deprecate(constraint)
+
+        self.app.push_screen(ConfirmDialog("Deprecate versions", text, "Deprecate"), confirmed)
 
     @work(thread=True, group="deprecate", exit_on_error=False, description="Deprecating versions")
     def deprecate(self, constraint: str) -> None:
-        labels = self.app.service.deprecate_versions(self.app.org, self.tool.id, constraint)
-        self.app.call_from_thread(self.app.notify, f"deprecated {', '.join(labels)}", title=self.tool.name)
-        self.load()
+        self.api.deprecate_versions(self.org, self.tool.id, constraint)  # the table follows the event
 
 
 class ToolScreen(Screen[None]):
@@ -136,7 +173,7 @@ class ToolScreen(Screen[None]):
             with TabPane("Env vars", id="env-tab"):
                 yield EnvVarsPane(self.tool.id)
             with TabPane("Invoke & test", id="invoke-tab"):
-                yield InvokePane(self.tool.id)
+                yield InvokePane(self.tool.id, self.tool.name)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Switch
 
+from workbench.core.api import ToolsApi
+from workbench.core.events import ToolsChanged, VersionPublished, VersionsDeprecated
 from workbench.core.models import ToolInstance
-from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
+from workbench.core.results import ToolSummary
 from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
+from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
+
+
+
+class ToolsLoaded(Message):
+    """The org's tools with their active versions, read in a worker."""
+
+    def __init__(self, summaries: list[ToolSummary]) -> None:
+        super().__init__()
+        self.summaries = summaries
+
+
+class ToolsChangeDone(Message):
+    """A change made from this screen (create, edit, deprecate) succeeded."""
+
+    def __init__(self, title: str, done: str) -> None:
+        super().__init__()
+        self.title, self.done = title, done
 
 
 def tags_text(tool: ToolInstance) -> str:
@@ -28,7 +51,7 @@ def parse_tags(text: str) -> dict[str, str | None]:
     return tags
 
 
-class ToolsScreen(ReportsWorkerErrors, Screen[None]):
+class ToolsScreen(ReportsWorkerErrors, FollowsWorkbench, Screen[None]):
     """Every tool of the organization with its description, tags and active versions."""
 
     BINDING_GROUP_TITLE = "Tools"
@@ -44,7 +67,7 @@ class ToolsScreen(ReportsWorkerErrors, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.tools: list[ToolInstance] = []
-        self.active_versions: dict[str, int] = {}
+        self.active_versions: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,23 +85,23 @@ class ToolsScreen(ReportsWorkerErrors, Screen[None]):
         self.load()
         table.focus()
 
-    def on_screen_resume(self) -> None:
-        """Back from a tool's screen (or another mode): versions may have changed there."""
-        if self.tools:
+    @on(WorkbenchChanged)
+    def workbench_changed(self, message: WorkbenchChanged) -> None:
+        """Tools, versions or variables changed, here or in another process: read them again."""
+        if isinstance(message.event, ToolsChanged | VersionPublished | VersionsDeprecated):
             self.load()
 
     @work(thread=True, exclusive=True, group="tools", exit_on_error=False, description="Loading tools")
     def load(self) -> None:
-        service, org = self.app.service, self.app.org
-        tools = service.list_all_tools(org)
-        counts = {tool.id: len(service.list_versions(org, tool.id, {"deprecated": False}).tool_versions) for tool in tools if not tool.deprecated}
-        self.app.call_from_thread(self.show, tools, counts)
+        self.post_message(ToolsLoaded(self.api.tool_overview(self.org)))
 
-    def show(self, tools: list[ToolInstance], counts: dict[str, int]) -> None:
-        self.tools, self.active_versions = tools, counts
+    @on(ToolsLoaded)
+    def show(self, message: ToolsLoaded) -> None:
+        self.tools = [summary.tool for summary in message.summaries]
+        self.active_versions = {summary.tool.id: summary.active_versions for summary in message.summaries}
         self.refresh_table()
 
-    def visible(self) -> list[ToolInstance]:
+    def shown_tools(self) -> list[ToolInstance]:
         text = self.query_one("#filter", Input).value.strip().lower()
         show_deprecated = self.query_one("#show-deprecated", Switch).value
         shown = []
@@ -101,11 +124,11 @@ class ToolsScreen(ReportsWorkerErrors, Screen[None]):
         table = self.query_one(DataTable)
         selected = self.selected()
         table.clear()
-        shown = self.visible()
+        shown = self.shown_tools()
         for tool in shown:
             state = "deprecated" if tool.deprecated else "active"
             env = ", ".join([*tool.envvars, *(f"{n}🔒" for n in tool.secret_envvars)])
-            table.add_row(tool.name, str(self.active_versions.get(tool.id, 0)), state, tags_text(tool), env, tool.description, key=tool.id)
+            table.add_row(tool.name, str(len(self.active_versions.get(tool.id, []))), state, tags_text(tool), env, tool.description, key=tool.id)
         if selected and any(t.id == selected.id for t in shown):
             table.move_cursor(row=table.get_row_index(selected.id))
         hidden = len(self.tools) - len(shown)
@@ -164,18 +187,28 @@ class ToolsScreen(ReportsWorkerErrors, Screen[None]):
     def action_deprecate(self) -> None:
         tool = self.selected()
         if tool and not tool.deprecated:
-            versions = self.active_versions.get(tool.id, 0)
-            message = (
-                f"Deprecate {tool.name}? Its {versions} active version(s) will be deprecated too and can no longer be invoked; "
-                f"their warm workers stop. The name {tool.name!r} becomes free for a new tool. This cannot be undone."
+            versions = self.active_versions.get(tool.id, [])
+            effect = (
+                f"Its {len(versions)} active version(s) ({', '.join(versions)}) will be deprecated too and can no longer be invoked; their warm workers stop."
+                if versions
+                else "It has no active versions."
             )
-            self.app.push_screen(ConfirmDialog("Deprecate tool", message, "Deprecate"), lambda ok: ok and self.run_service("Deprecating", lambda s, org: s.deprecate_tool(org, tool.id), f"deprecated {tool.name}"))
+            text = f"Deprecate {tool.name}? {effect} The name {tool.name!r} becomes free for a new tool. This cannot be undone."
+
+            def deprecate(ok: bool | None) -> None:
+                if ok:
+                    self.run_service("Deprecating", lambda api, org: api.deprecate_tool(org, tool.id), f"deprecated {tool.name}")
+
+            self.app.push_screen(ConfirmDialog("Deprecate tool", text, "Deprecate"), deprecate)
 
     @work(thread=True, group="tools-change", exit_on_error=False, description="Tools")
-    def run_service(self, what: str, call: Any, done: str) -> None:
-        call(self.app.service, self.app.org)
-        self.app.call_from_thread(self.app.notify, done, title=what)
-        self.load()
+    def run_service(self, what: str, call: Callable[[ToolsApi, str], object], done: str) -> None:
+        call(self.api, self.org)
+        self.post_message(ToolsChangeDone(what, done))  # the list reloads on the workbench's event
+
+    @on(ToolsChangeDone)
+    def change_done(self, message: ToolsChangeDone) -> None:
+        self.app.notify(message.done, title=message.title)
 
     def palette_commands(self):
         return [

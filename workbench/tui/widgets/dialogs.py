@@ -92,7 +92,12 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
                 yield Button(self.submit_label, id="submit", variant="primary")
 
     def values(self) -> dict[str, Any]:
-        return {spec.name: self.query_one(f"#f-{spec.name}").value for spec in self.fields}
+        values: dict[str, Any] = {}
+        for spec in self.fields:
+            widget = self.query_one(f"#f-{spec.name}")
+            assert isinstance(widget, Input | Select | Switch)
+            values[spec.name] = widget.value
+        return values
 
     def show_error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(message)

@@ -1,0 +1,34 @@
+"""Operations that need neither a data directory nor a server: the same for the local and the
+remote service, which both inherit them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from workbench.core.persistence import PERSISTENCE_THRESHOLD
+from workbench.core.results import Limits
+from workbench.core.running import MAX_INPUTS, OUTPUT_LIMIT, input_problems
+from workbench.core.versions import MAX_ACTIVE_VERSIONS
+from workbench.repo.scaffold import create_project, scaffold_archive
+
+LIMITS = Limits(max_active_versions=MAX_ACTIVE_VERSIONS, max_inputs=MAX_INPUTS, output_limit=OUTPUT_LIMIT, persistence_threshold=PERSISTENCE_THRESHOLD)
+
+
+class OfflineOperations:
+    """Scaffolding a project, checking inputs before a run, and the API's limits."""
+
+    def create_project(self, name: str, target: Path, description: str | None = None) -> Path:
+        """A complete tool project that passes its own checks, written to ``target``."""
+        return create_project(name, target, description)
+
+    def scaffold_archive(self) -> bytes:
+        """The scaffold as a .tar.gz."""
+        return scaffold_archive()
+
+    def input_problems(self, schema: dict[str, Any] | None, inputs: Any) -> list[str]:
+        """What is wrong with inputs before a run: their count, their shape, the input schema."""
+        return input_problems(schema, inputs)
+
+    def limits(self) -> Limits:
+        return LIMITS

@@ -1,0 +1,146 @@
+"""What the workbench's own operations return beyond the Tools API's shapes: typed values that
+the faces render (a tool with its active versions, a result with its logs, a search hit with its
+snippets, a publish stage, the index's state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from workbench.search.query import split_marks as _split_marks
+from workbench.core.models import FailedInvocationResult, SucceededInvocationResult, ToolInstance, ToolInvocationInstance
+
+
+@dataclass(frozen=True)
+class ToolSummary:
+    """A tool and the labels of its active versions, lowest first (the Tools list)."""
+
+    tool: ToolInstance
+    active_versions: list[str]
+
+
+@dataclass(frozen=True)
+class EnvVarInfo:
+    """What a listing may say about a variable: never its value."""
+
+    name: str
+    is_secret: bool
+    updated_at: datetime
+    required_by: tuple[str, ...]  # non-deprecated versions that require it, e.g. ("1.0.0",)
+
+
+@dataclass
+class Outcome:
+    """One input's run: the API result, its logs, the recorded input (all masked), and what each
+    ``result_persistence`` mode would do with the result in a conversation."""
+
+    input: dict[str, Any]
+    result: SucceededInvocationResult | FailedInvocationResult
+    logs: list[str]
+    persistence: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A hit for people: the invocation and, per matched field, fragments with marked matches."""
+
+    invocation: ToolInvocationInstance
+    snippets: dict[str, str]
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """The hits of one search, and whether more exist than were returned."""
+
+    hits: list[SearchHit]
+    has_more: bool
+
+
+StageState = Literal["running", "passed", "failed", "output"]
+STAGES = ("resolve", "export", "validate", "build", "checks", "record")
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """A publish or test stage started, passed or failed; ``detail`` is a line of its output or
+    the failure."""
+
+    stage: str
+    state: StageState
+    detail: str = ""
+
+
+StageListener = Callable[[StageEvent], None]
+Progress = Callable[[int, int], None]
+"""(done, total) of a long piece of work, such as rebuilding the search index."""
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """How far the search index has caught up with the log."""
+
+    usable: bool
+    problem: str | None
+    engine: str
+    indexed: int
+    recorded: int
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """An API key as listings show it: never its secret or the secret's hash."""
+
+    id: str
+    org_id: str
+    user_id: str
+    name: str
+    created_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    """A new key and its secret, shown once: only a hash of the secret is kept."""
+
+    id: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a token speaks for."""
+
+    org_id: str
+    user_id: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    containers: int
+    images: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The API's limits, for faces that say them before the service would refuse."""
+
+    max_active_versions: int
+    max_inputs: int
+    output_limit: int
+    persistence_threshold: int
+
+
+def snippet_pieces(snippet: str) -> list[tuple[str, bool]]:
+    """A search snippet as (text, is_match) pieces, whitespace collapsed, for a face to style."""
+    return _split_marks(snippet)

@@ -1,0 +1,117 @@
+"""The questions the workbench asks of the invocation catalog, with their SQL.
+
+The catalog (``catalog.py``) keeps itself in step with the log; this module knows how to find a
+filtered, sorted page in it, count it, and locate records by id or by search hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.store.catalog import InvocationCatalog
+
+Location = tuple[str, int, int]
+"""(segment, offset, length) of one record's line in the log."""
+VersionKey = tuple[int, int, int]
+
+SORT_COLUMNS = {
+    "created_at": "created_at",
+    "version.major": "major",
+    "version.minor": "minor",
+    "version.patch": "patch",
+    "tool_id": "tool_id",
+    "invocation_source.type": "source_type",
+    "invocation_status.succeeded": "succeeded",
+}
+"""The API's sort keys and the catalog columns they sort by."""
+
+
+@dataclass(frozen=True)
+class ToolSelection:
+    """One tool, and which of its versions (None: any)."""
+
+    tool_id: str
+    versions: tuple[VersionKey, ...] | None = None
+
+
+@dataclass(frozen=True)
+class InvocationFilter:
+    """Which invocations of one organization: each list means any of its values; empty means all."""
+
+    org_id: str
+    tools: tuple[ToolSelection, ...] = ()
+    source_types: tuple[str, ...] = ()
+    conversation_ids: tuple[str, ...] = ()
+    sim_run_ids: tuple[str, ...] = ()
+    succeeded: bool | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = ["org_id = ?"]
+        params: list[Any] = [self.org_id]
+        if self.tools:
+            ors = []
+            for selection in self.tools:
+                if selection.versions is None:
+                    ors.append("tool_id = ?")
+                    params.append(selection.tool_id)
+                elif not selection.versions:
+                    ors.append("0")
+                else:
+                    ors.append("(tool_id = ? AND (" + " OR ".join("(major = ? AND minor = ? AND patch = ?)" for _ in selection.versions) + "))")
+                    params.append(selection.tool_id)
+                    for version in selection.versions:
+                        params.extend(version)
+            clauses.append("(" + " OR ".join(ors) + ")")
+        for column, values in (("source_type", self.source_types), ("conversation_id", self.conversation_ids), ("sim_run_id", self.sim_run_ids)):
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if self.succeeded is not None:
+            clauses.append("succeeded = ?")
+            params.append(1 if self.succeeded else 0)
+        return " AND ".join(clauses), params
+
+
+@dataclass
+class InvocationQueries:
+    """Pages, counts and lookups over the catalog (caught up with the log first)."""
+
+    catalog: InvocationCatalog
+    _sort_sql: dict[str, str] = field(default_factory=lambda: dict(SORT_COLUMNS))
+
+    def versions_present(self, org_id: str, tool_id: str) -> list[VersionKey]:
+        """The versions of a tool that have invocations recorded."""
+        rows = self.catalog.query("SELECT DISTINCT major, minor, patch FROM invocations WHERE org_id = ? AND tool_id = ?", [org_id, tool_id])
+        return [(int(a), int(b), int(c)) for a, b, c in rows if a is not None]
+
+    def page(self, where: InvocationFilter, sort: Sequence[tuple[str, bool]], limit: int, offset: int) -> tuple[list[Location], bool]:
+        """One page of locations in the given order (API sort key, descending), newest first by
+        default; and whether more follow."""
+        self.catalog.sync()
+        sql, params = where.where()
+        keys = list(sort) or [("created_at", True)]
+        order = ", ".join(f"{self._sort_sql[key]} {'DESC' if descending else 'ASC'}" for key, descending in keys) + ", seq DESC"
+        rows = self.catalog.query(f"SELECT segment, offset, length FROM invocations WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit + 1, offset])
+        return [(r[0], r[1], r[2]) for r in rows[:limit]], len(rows) > limit
+
+    def count(self, where: InvocationFilter) -> int:
+        self.catalog.sync()
+        sql, params = where.where()
+        return int(self.catalog.query(f"SELECT COUNT(*) FROM invocations WHERE {sql}", params)[0][0])
+
+    def locate(self, org_id: str, invocation_id: str) -> Location | None:
+        self.catalog.sync()
+        rows = self.catalog.query("SELECT segment, offset, length FROM invocations WHERE org_id = ? AND id = ?", [org_id, invocation_id])
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def locate_seqs(self, seqs: Iterable[int]) -> dict[int, Location]:
+        wanted = list(seqs)
+        if not wanted:
+            return {}
+        rows = self.catalog.query(f"SELECT seq, segment, offset, length FROM invocations WHERE seq IN ({','.join('?' * len(wanted))})", wanted)
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+    def records(self, locations: list[Location]) -> list[dict[str, Any]]:
+        return self.catalog.read(locations)
