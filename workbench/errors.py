@@ -6,6 +6,8 @@ server) render them; none of them invents its own.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Any, ClassVar
 
 
@@ -106,3 +108,26 @@ class ServiceUnavailable(WorkbenchError):
 
     status = 503
     code = "unavailable"
+
+
+class DataDamaged(WorkbenchError):
+    """503: a file of the data directory cannot be read, so nothing is written over it.
+
+    Not a 4xx: the request was fine. Not a 500: this is no bug, and the way out is known
+    (`workbench repair`). 503 says "this service cannot serve until its operator acts"; unlike
+    :class:`ServiceUnavailable` it carries no Retry-After, since retrying alone will not help.
+    """
+
+    status = 503
+    code = "data_damaged"
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        path = Path(path)
+        super().__init__(
+            f"{path} is damaged: {problem}. Nothing was written over it. Run `workbench repair --home {shlex.quote(str(path.parent))}` "
+            "to restore the newest good copy the workbench keeps (`workbench doctor` shows what it would do).",
+            path=str(path),
+            problem=problem,
+        )
+        self.path = path
+        self.problem = problem
