@@ -7,6 +7,7 @@ from dataclasses import asdict
 import click
 
 from workbench.cli.common import Env, command_options, print_fields, print_json
+from workbench.cli.data import print_data_health
 from workbench.runtime.selection import inspect_runtime
 
 
@@ -32,6 +33,7 @@ def doctor(env: Env) -> None:
     )
     for fix in report.fixes:
         click.echo(f"fix: {fix}")
+    print_data_health(env)
 
 
 @click.group("runtime")

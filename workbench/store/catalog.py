@@ -161,17 +161,30 @@ class InvocationCatalog:
     def _replace(self, reason: str, fd: int) -> None:
         """Start a fresh, empty file in place of the damaged one open at ``fd`` (the next sync
         fills it from the log), unless another process has replaced it already."""
-        with FileLock(self.path.with_name(self.path.name + ".rebuild.lock")):
+        with self._rebuild_lock():
             try:
                 still_damaged = os.stat(self.path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
                 still_damaged = False
-            if not still_damaged:
-                return
-            self.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            self._note_rebuild(self._open(retry=False), f"the catalog file could not be read ({reason})")
+            if still_damaged:
+                self._start_fresh(f"the catalog file could not be read ({reason})")
+
+    def _rebuild_lock(self) -> FileLock:
+        return FileLock(self.path.with_name(self.path.name + ".rebuild.lock"))
+
+    def _start_fresh(self, reason: str) -> None:
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self._note_rebuild(self._open(retry=False), reason)
+
+    def replace(self, reason: str) -> int:
+        """Throw the file away and build a new one from the log (for a file SQLite calls damaged
+        in a way no query has run into yet); returns how many records it holds."""
+        with self._rebuild_lock():
+            self._start_fresh(reason)
+        self.sync()
+        return self.count()
 
     def _guarded(self, work: Callable[[], T]) -> T:
         """Run ``work``; if the database turns out damaged, replace it, catch up and run it again."""
@@ -215,8 +228,10 @@ class InvocationCatalog:
         return self._guarded(self._sync)
 
     def rebuild(self, reason: str) -> int:
-        """Empty the catalog and fill it from the log again, in one transaction."""
-        return self._guarded(lambda: self._sync(rebuild=reason))
+        """Empty the catalog and fill it from the log again, in one transaction; returns how
+        many records it holds."""
+        self._guarded(lambda: self._sync(rebuild=reason))
+        return self.count()
 
     def _sync(self, rebuild: str | None = None) -> int:
         conn = self.connect()
@@ -333,6 +348,10 @@ class InvocationCatalog:
     def rows_after(self, seq: int, limit: int) -> list[tuple[Any, ...]]:
         """(seq, segment, offset, length) of records after ``seq``, in log order (for indexing)."""
         return self.query("SELECT seq, segment, offset, length FROM invocations WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit])
+
+    def count(self) -> int:
+        """How many records are cataloged."""
+        return self.query("SELECT COUNT(*) FROM invocations", [])[0][0]
 
     def max_seq(self) -> int:
         return self.query("SELECT COALESCE(MAX(seq), 0) FROM invocations", [])[0][0]

@@ -47,7 +47,7 @@ def _may_hold_surrogates(text: str) -> bool:
 def parse(raw: bytes) -> Any:
     """Strict UTF-8 JSON, lone surrogates replaced. Raises ``ValueError`` saying what is wrong."""
     if not raw.strip():
-        raise ValueError(f"it is empty ({len(raw)} bytes)")
+        raise ValueError("it is an empty file" if not raw else f"it holds nothing but {len(raw)} blank character(s)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -17,7 +17,10 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from workbench.errors import DataDamaged
+from workbench.store import documents
 from workbench.store.atomic import atomic_write_bytes, remove_stale_temps
 
 GENERATIONS_KEPT = 10
@@ -59,6 +62,26 @@ class Generations:
                     continue  # pruned meanwhile
                 found.append(Generation(path, int(number), datetime.fromtimestamp(mtime, UTC)))
         return sorted(found, key=lambda g: g.number, reverse=True)
+
+    def load_live(self, check: documents.Check) -> Any | None:
+        """The live file's document; None only for a file that never existed. A live file gone
+        while kept copies exist was deleted or moved: that is damage, not a new start, or the
+        next commit would quietly begin again from nothing."""
+        value = documents.load(self.live, check)
+        if value is None and self.all():
+            raise DataDamaged(self.live, f"it is missing, yet copies of it are kept in {self.directory} (was it deleted or moved?)")
+        return value
+
+    def newest_good(self, check: documents.Check) -> tuple[Generation, Any] | None:
+        """The newest kept copy that loads, with its document."""
+        for generation in self.all():
+            try:
+                value = documents.load(generation.path, check)
+            except DataDamaged:
+                continue
+            if value is not None:  # None: pruned meanwhile
+                return generation, value
+        return None
 
     def record(self, data: bytes) -> None:
         """Keep ``data`` (just committed to the live file) as the newest copy; drop the oldest."""

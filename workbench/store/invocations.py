@@ -77,9 +77,9 @@ class InvocationLog:
             for segment, lines in by_segment.items():
                 append_lines(segment, b"".join(lines))
 
-    def append_lock(self) -> FileLock:
+    def append_lock(self, blocking: bool = True) -> FileLock:
         """The lock every appender holds (repair holds it to end a torn segment safely)."""
-        return FileLock(self._lock_path)
+        return FileLock(self._lock_path, blocking=blocking)
 
     def segments(self) -> list[Path]:
         """Segment files, oldest first."""

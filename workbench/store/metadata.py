@@ -60,7 +60,7 @@ class MetadataStore:
 
     def load(self) -> dict[str, Any]:
         """The stored tables; ``{}`` for a new data directory. Raises ``DataDamaged``."""
-        return documents.load(self.path, documents.check_tables) or {}
+        return self.generations.load_live(documents.check_tables) or {}
 
     @contextmanager
     def read(self) -> Iterator[TinyDB]:

@@ -48,13 +48,13 @@ class Quarantine:
             return 0
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with FileLock(self._lock_path):
-            known = {(e.get("segment"), e.get("offset"), e.get("sha256")) for e in self.lines()}
+            known = self.keys()
             entries = []
             for offset, raw, reason in damaged:
-                digest = hashlib.sha256(raw).hexdigest()
-                if (segment, offset, digest) in known:
+                key = self.key(segment, offset, raw)
+                if key in known:
                     continue
-                known.add((segment, offset, digest))
+                known.add(key)
                 entries.append(
                     {
                         "segment": segment,
@@ -62,7 +62,7 @@ class Quarantine:
                         "length": len(raw),
                         "reason": reason,
                         "kept_at": datetime.now(UTC).isoformat(),
-                        "sha256": digest,
+                        "sha256": key[2],
                         "preview": raw[:200].decode("utf-8", "replace"),
                         "raw_base64": base64.b64encode(raw).decode(),
                     }
@@ -70,6 +70,15 @@ class Quarantine:
             if entries:
                 append_lines(self.lines_path, b"".join(json.dumps(e, sort_keys=True).encode() + b"\n" for e in entries))
         return len(entries)
+
+    @staticmethod
+    def key(segment: str, offset: int, raw: bytes) -> tuple[str, int, str]:
+        """What tells one kept line from another: where it was, and its bytes."""
+        return segment, offset, hashlib.sha256(raw).hexdigest()
+
+    def keys(self) -> set[tuple[str, int, str]]:
+        """The keys of every kept line."""
+        return {(e.get("segment"), e.get("offset"), e.get("sha256")) for e in self.lines()}  # type: ignore[misc]
 
     def lines(self) -> list[dict[str, Any]]:
         """The kept-aside lines, oldest first (an unreadable entry here is passed over)."""

@@ -36,7 +36,7 @@ class SecretStore:
 
     def load(self) -> dict[str, str]:
         """Every stored value by reference; ``{}`` if there is no file yet. Raises ``DataDamaged``."""
-        return documents.load(self.path, documents.check_string_map) or {}
+        return self.generations.load_live(documents.check_string_map) or {}
 
     def commit(self, values: Mapping[str, str]) -> None:
         """Replace the stored values atomically (mode 0600) and keep them as a generation.
