@@ -80,7 +80,7 @@ def test_a_damaged_metadata_file_is_never_written_over_and_repair_restores_it(ho
 
     repaired = workbench(home, "repair", "--yes")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    assert "restored metadata.json from the copy saved" in repaired.stdout and "3 tools, 0 versions, 2 variables (1 secret)" in repaired.stdout
+    assert "restored metadata.json, which was damaged" in repaired.stdout and "from the copy saved" in repaired.stdout and "3 tools, 0 versions, 2 variables (1 secret)" in repaired.stdout
     if damaged is not None:
         kept = next((home / "quarantine").glob("metadata.json.damaged-*"))
         assert kept.read_bytes() == damaged and f"kept as quarantine/{kept.name}" in repaired.stdout
@@ -221,3 +221,125 @@ def test_a_missing_metadata_file_with_kept_copies_is_damage_not_a_new_start(home
     with pytest.raises(DataDamaged, match="it is missing, yet copies of it are kept"):
         service.create_tool("acme", {"name": "delta", "description": "d", "tags": {}})
     assert not (home / "metadata.json").exists()
+
+
+def test_repair_asks_first_and_json_without_yes_only_plans(home: Path) -> None:
+    with_tools_and_secret(home)
+    DAMAGE["emptied"](home / "metadata.json")
+    declined = subprocess.run([sys.executable, "-m", "workbench", "repair"], input="n\n", capture_output=True, text=True, env={**os.environ, "WORKBENCH_HOME": str(home)})
+    assert declined.returncode == 1 and "Repair now?" in declined.stdout and "aborted" in declined.stderr
+    planned = workbench(home, "repair", "--json")
+    assert planned.returncode == 1 and [step["part"] for step in json.loads(planned.stdout)["plan"]] == ["metadata.json"]
+    assert (home / "metadata.json").read_bytes() == b""  # neither changed anything
+    done = json.loads(workbench(home, "repair", "--json", "--yes").stdout)
+    assert done["after"]["healthy"] and done["left"] == [] and done["done"][0].startswith("restored metadata.json")
+    assert workbench(home, "repair").stdout.strip() == "the data directory is healthy; nothing to repair"
+
+
+def test_repair_killed_at_any_moment_is_finished_by_the_next_one(home: Path) -> None:
+    import random
+    import signal
+    import time
+
+    service = with_tools_and_secret(home)
+    generate_invocations(service, "acme", 20_000, days=3)
+    assert service.count_invocations("acme") == 20_000
+    service.ctx.catalog.close()
+    expected_tools = tool_names(service)
+    metadata, secrets = home / "metadata.json", home / "secrets.json"
+    DAMAGE["garbage"](metadata)
+    DAMAGE["emptied"](secrets)
+    DAMAGE["garbage"](home / "index" / "catalog.sqlite")
+    cut_last_segment(home)
+    damaged = {metadata: metadata.read_bytes(), secrets: b""}
+    env = {**os.environ, "WORKBENCH_HOME": str(home)}
+    rng = random.Random(11)
+    for _ in range(6):
+        proc = subprocess.Popen([sys.executable, "-m", "workbench", "repair", "--yes"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.6 + rng.random() * 2.4)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for path, before in damaged.items():  # each file is the damaged one or a whole restored one
+            data = path.read_bytes()
+            assert data == before or isinstance(json.loads(data), dict)
+    final = workbench(home, "repair", "--yes")
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert healthy(home)
+    service = fresh(home)
+    assert tool_names(service) == expected_tools
+    assert service.envvar_values("acme", service.find_tool("acme", "alpha").id)[1] == {"TOKEN": "s3cret-value"}
+    assert service.count_invocations("acme") == 19_999  # only the record that was cut is gone
+    assert len(list((home / "quarantine").glob("metadata.json.damaged-*"))) == 1
+
+
+# -- bad values stored before the door refused them, read back through every face ---------------
+
+from test_server import api, client  # noqa: E402,F401  (the real-HTTP fixtures)
+
+SURROGATE, NUL = "odd\ud800one", "nul\x00here"
+
+
+def store_bad_values(service: ToolService) -> str:
+    """A tool, a variable and an invocation holding a lone surrogate and a NUL, written straight
+    into the stores as an older workbench (without the door's check) would have."""
+    from tinydb import Query
+
+    tool_id = service.create_tool("acme", {"name": "odd", "description": "fine", "tags": {}}).id
+    with service.ctx.metadata.write() as db:
+        db.table("tools").update({"description": f"{SURROGATE} {NUL}"}, Query().id == tool_id)
+        stamp = service.ctx.clock().isoformat()
+        db.table("envvars").insert({"org_id": "acme", "tool_id": tool_id, "name": "ODD", "is_secret": False, "created_at": stamp, "updated_at": stamp, "deleted_at": None, "value": f"{SURROGATE}{NUL}", "secret_ref": None})
+    generate_invocations(service, "acme", 3, days=1)
+    record = next(iter(service.ctx.invocations))
+    record = {
+        **record,
+        "id": "0" * 24,
+        "tool_id": tool_id,
+        "inputs": {**record["inputs"], "input_parameters": {"name": SURROGATE}},
+        "invocation_status": {"succeeded": True, "output": f"quixotic {SURROGATE} {NUL}"},
+        "logs": [f"INFO {SURROGATE}"],
+    }
+    service.ctx.invocations.append(record, datetime.now(UTC))
+    return tool_id
+
+
+def test_stored_lone_surrogates_and_nuls_read_back_through_service_cli_and_http(service: ToolService, client, home: Path) -> None:
+    import time
+
+    tool_id = store_bad_values(service)
+    replaced = "odd\ufffdone"
+
+    listed = service.list_invocations("acme", {"tool_id": [tool_id], "version": ["*"]}).tool_invocations
+    assert listed[0].inputs["input_parameters"] == {"name": replaced} and NUL in listed[0].invocation_status.output
+    listed[0].model_dump_json()  # serializable: no surrogate left
+    assert service.get_tool("acme", tool_id).description == f"{replaced} {NUL}"
+    assert [v.name for v in service.list_envvars("acme", tool_id)] == ["ODD"]
+    assert service.envvar_values("acme", tool_id)[0] == {"ODD": f"{replaced}{NUL}"}
+
+    response = client.get("/v1/acme/tool/invocation", params=[("tool_id", tool_id), ("version", "*")])
+    assert response.status_code == 200 and response.json()["tool_invocations"][0]["inputs"]["input_parameters"]["name"] == replaced
+    tools = client.get("/v1/acme/tool/", params={"limit": 20})
+    assert tools.status_code == 200 and {t["id"]: t["description"] for t in tools.json()["tools"]}[tool_id] == f"{replaced} {NUL}"
+    found = None
+    for _ in range(60):  # indexed in the background within moments
+        found = client.get("/v1/acme/tool/invocation/search", params={"query": "quixotic"})
+        if found.status_code == 200 and found.json()["tool_invocations"]:
+            break
+        time.sleep(0.1)
+    assert found.status_code == 200 and found.json()["tool_invocations"][0]["id"] == "0" * 24
+
+    for args in (["history"], ["history", "--json"], ["search", "?*?*"], ["search", "quixotic"], ["tool", "list"], ["env", "list", "odd"], ["doctor"]):
+        result = workbench(home, *args)
+        assert result.returncode == 0, (args, result.stderr)
+    assert replaced in workbench(home, "search", "quixotic").stdout
+    assert healthy(home)
+
+
+def test_damaged_metadata_is_a_503_over_http_that_names_the_way_out(service: ToolService, client, home: Path) -> None:
+    service.create_tool("acme", {"name": "kept", "description": "d", "tags": {}})
+    DAMAGE["cut short"](home / "metadata.json")
+    for response in (client.get("/v1/acme/tool/"), client.post("/v1/acme/tool/", json={"name": "lost", "description": "d", "tags": {}})):
+        assert response.status_code == 503, response.text
+        body = response.json()
+        assert body["code"] == "data_damaged" and "metadata.json is damaged" in body["detail"] and "workbench repair" in body["detail"]
+        assert "Retry-After" not in response.headers

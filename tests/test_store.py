@@ -80,6 +80,10 @@ def test_a_writer_killed_mid_write_leaves_the_previous_state_readable(home: Path
             tools = db.table("tools").all()
         assert len(tools) >= seen  # nothing committed is ever lost
         seen = len(tools)
+        kept = service.ctx.metadata.generations.newest_good(lambda value: None)
+        if kept:  # the newest kept copy is the live state or the one before it, never ahead
+            copy = {t["name"] for t in kept[1].get("tools", {}).values()}
+            assert copy <= {t["name"] for t in tools} and len(tools) - len(copy) <= 1
         assert count == min(20, seen)
         for tool in tools:  # every committed secret reference still resolves
             _, secrets = service.envvar_values("acme", tool["id"])

@@ -57,7 +57,7 @@ def parse(raw: bytes) -> Any:
     except json.JSONDecodeError as error:
         if error.pos >= len(text.rstrip()):
             raise ValueError(f"it ends in the middle of its JSON after {len(raw):,} bytes (cut short?)") from None
-        raise ValueError(f"it is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+        raise ValueError(f"it is not valid JSON: {error.msg[:1].lower()}{error.msg[1:]} at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise ValueError("its JSON is nested too deeply to read") from None
     return scrub(value) if _may_hold_surrogates(text) else value

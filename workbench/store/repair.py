@@ -68,10 +68,10 @@ def _restore(d: DataDirectory, finding: Finding) -> str:
     candidate = store.generations.newest_good(check_shape)
     if candidate is None:
         store.commit({})
-        return f"{part} starts empty: no kept copy of it loads; {kept} ({problem})"
+        return f"{part}, which was damaged ({problem}), starts empty: no kept copy of it loads; {kept}"
     generation, value = candidate
     store.commit(value)
-    return f"restored {part} from the copy saved {generation.saved_at:%Y-%m-%d %H:%M:%S} UTC (generation {generation.number}: {describe(value)}); {kept} ({problem})"
+    return f"restored {part}, which was damaged ({problem}), from the copy saved {generation.saved_at:%Y-%m-%d %H:%M:%S} UTC (generation {generation.number}: {describe(value)}); {kept}"
 
 
 def _chmod(d: DataDirectory, finding: Finding) -> str:
