@@ -298,6 +298,10 @@ class InvocationCatalog:
         bytes just before that offset. Lines that are not records are kept aside."""
         rows, damaged = [], []
         end = start
+        if start and not tail:  # a catalog made before tails were kept: take them from here on
+            with segment.open("rb") as handle:
+                handle.seek(max(0, start - TAIL))
+                tail = handle.read(start - max(0, start - TAIL))
         for line in self.log.scan(segment, start):
             problem = line.problem or record_problem(line.record)  # type: ignore[arg-type]
             if problem:

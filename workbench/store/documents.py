@@ -74,6 +74,8 @@ def load(path: Path, check: Check) -> Any | None:
         return None
     except IsADirectoryError:
         raise DataDamaged(path, "it is a directory, not a file") from None
+    except OSError as error:
+        raise DataDamaged(path, f"it cannot be read ({error.strerror or error})") from None
     try:
         value = parse(raw)
     except ValueError as error:

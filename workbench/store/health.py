@@ -75,7 +75,6 @@ def describe_values(values: dict[str, str]) -> str:
 def _check_document(d: DataDirectory, generations: Generations, check: documents.Check, describe: Any, findings: list[Finding]) -> Any | None:
     """Check one generational file; returns its document as it is, or as repair would restore it."""
     part = d.relative(generations.live)
-    kept = len(generations.all())
     try:
         value = generations.load_live(check)
     except DataDamaged as damage:
@@ -92,8 +91,17 @@ def _check_document(d: DataDirectory, generations: Generations, check: documents
     if value is None:
         findings.append(Finding(part, True, "not created yet"))
         return None
-    findings.append(Finding(part, True, f"loads: {describe(value)}; {kept} cop{'y' if kept == 1 else 'ies'} kept for repair"))
+    copies = generations.all()
+    good = sum(1 for copy in copies if _loads(copy.path, check))
+    findings.append(Finding(part, True, f"loads: {describe(value)}; {len(copies)} cop{'y' if len(copies) == 1 else 'ies'} kept for repair ({good} load)"))
     return value
+
+
+def _loads(path: Path, check: documents.Check) -> bool:
+    try:
+        return documents.load(path, check) is not None
+    except DataDamaged:
+        return False
 
 
 def _check_secrets_mode(d: DataDirectory, findings: list[Finding]) -> None:

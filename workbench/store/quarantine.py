@@ -101,13 +101,16 @@ class Quarantine:
         atomically, so the original name never goes missing); returns where it is kept."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         for existing in self.directory.glob(f"{path.name}.damaged-*"):
-            if os.path.samefile(existing, path):
+            if path.exists() and os.path.samefile(existing, path):
                 return existing  # a repair killed after keeping it aside: kept already
         kept = self.directory / f"{path.name}.damaged-{stamp()}"
         serial = 1
         while kept.exists():
             serial += 1
             kept = self.directory / f"{path.name}.damaged-{stamp()}-{serial}"
+        if path.is_dir():  # nothing can be restored over a directory: move it aside whole
+            os.rename(path, kept)
+            return kept
         try:
             os.link(path, kept)
         except OSError:  # a file system without hard links
