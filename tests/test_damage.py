@@ -343,3 +343,25 @@ def test_damaged_metadata_is_a_503_over_http_that_names_the_way_out(service: Too
         body = response.json()
         assert body["code"] == "data_damaged" and "metadata.json is damaged" in body["detail"] and "workbench repair" in body["detail"]
         assert "Retry-After" not in response.headers
+
+
+def test_a_secret_value_missing_from_a_readable_file_comes_back_from_a_kept_copy_or_is_left_to_the_user(home: Path) -> None:
+    with_tools_and_secret(home)
+    (home / "secrets.json").write_text("{}")  # loads, but the value the variable refers to is gone
+    os.chmod(home / "secrets.json", 0o644)
+    doctor = workbench(home, "doctor")
+    assert "variable TOKEN of tool alpha refers to a secret value that is missing" in doctor.stdout and "mode 644" in doctor.stdout
+    repaired = workbench(home, "repair", "--yes")
+    assert repaired.returncode == 0 and "restored 1 missing secret value(s)" in repaired.stdout and healthy(home)
+    service = fresh(home)
+    assert service.envvar_values("acme", service.find_tool("acme", "alpha").id)[1] == {"TOKEN": "s3cret-value"}
+
+    (home / "secrets.json").write_text("{}")
+    for copy in service.ctx.secrets.generations.all():
+        copy.path.unlink()
+    left = workbench(home, "repair", "--yes")
+    assert left.returncode == 1 and "left for you" in left.stdout
+    assert "workbench env set alpha TOKEN --secret --org acme" in left.stdout
+    env = {**os.environ, "WORKBENCH_HOME": str(home)}
+    again = subprocess.run([sys.executable, "-m", "workbench", "env", "set", "alpha", "TOKEN", "--secret", "--org", "acme"], input="new-value\n", capture_output=True, text=True, env=env)
+    assert again.returncode == 0 and healthy(home)  # what the user was told to do makes it whole

@@ -117,26 +117,21 @@ def _check_secrets_mode(d: DataDirectory, findings: list[Finding]) -> None:
 def _check_references(d: DataDirectory, tables: dict[str, Any] | None, values: dict[str, str] | None, findings: list[Finding]) -> None:
     """Every live secret variable's reference must have a value."""
     tables, values = tables or {}, values or {}
-    tool_names = {t.get("id"): t.get("name") for t in (tables.get("tools") or {}).values()}
     missing = [
         v for v in (tables.get("envvars") or {}).values()
         if v.get("deleted_at") is None and v.get("secret_ref") and v["secret_ref"] not in values
     ]
     if not missing:
         return
-    kept: dict[str, str] = {}
-    for generation in d.secrets.generations.all():
-        try:
-            kept = {**(documents.load(generation.path, documents.check_string_map) or {}), **kept}
-        except DataDamaged:
-            continue
+    kept = d.secrets.kept_values(v["secret_ref"] for v in missing)
     for variable in missing:
-        label = f"variable {variable.get('name')} of tool {tool_names.get(variable.get('tool_id'), variable.get('tool_id'))}"
+        tool = next((t for t in (tables.get("tools") or {}).values() if t.get("id") == variable.get("tool_id")), {})
+        label = f"variable {variable.get('name')} of tool {tool.get('name', variable.get('tool_id'))}"
         if variable["secret_ref"] in kept:
             findings.append(Finding("secrets.json", False, f"{label} refers to a secret value that is missing", "restore the value from a kept copy of secrets.json", "restore_secret", {"ref": variable["secret_ref"]}))
         else:
-            tool = tool_names.get(variable.get("tool_id"), variable.get("tool_id"))
-            findings.append(Finding("secrets.json", False, f"{label} refers to a secret value that is missing, and no kept copy holds it", f"only you can: set it again with `workbench env set {tool} {variable.get('name')}=... --secret`"))
+            command = f"workbench env set {tool.get('name', '<tool>')} {variable.get('name')} --secret --org {tool.get('org_id', '<org>')}"
+            findings.append(Finding("secrets.json", False, f"{label} refers to a secret value that is missing, and no kept copy holds it", f"only you can: set it again with `{command}` (it asks for the value)"))
 
 
 @dataclass

@@ -18,8 +18,7 @@ from workbench.store import documents
 from workbench.store.atomic import append_lines
 from workbench.store.catalog import record_problem
 from workbench.store.directory import DataDirectory
-from workbench.store.health import Finding, HealthReport, check, describe_tables, describe_values
-from workbench.store.health import MODE_OWNER_ONLY
+from workbench.store.health import MODE_OWNER_ONLY, Finding, HealthReport, check, describe_tables, describe_values
 
 
 @dataclass
@@ -81,13 +80,7 @@ def _chmod(d: DataDirectory, finding: Finding) -> str:
 
 def _restore_secret_values(d: DataDirectory, refs: list[str]) -> str:
     values = d.secrets.load()
-    found: dict[str, str] = {}
-    for generation in reversed(d.secrets.generations.all()):  # oldest first: newer copies win
-        try:
-            kept = documents.load(generation.path, documents.check_string_map) or {}
-        except DataDamaged:
-            continue
-        found.update({ref: kept[ref] for ref in refs if ref in kept and ref not in values})
+    found = d.secrets.kept_values(ref for ref in refs if ref not in values)
     if not found:
         return ""
     d.secrets.commit({**values, **found})

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from workbench.errors import DataDamaged
 from workbench.store import documents
 from workbench.store.atomic import atomic_write_bytes, remove_stale_temps
 from workbench.store.generations import GENERATIONS_KEPT, Generations
@@ -62,6 +63,18 @@ class SecretStore:
         if len(kept) != len(current):
             self.commit(kept)
             self._forget_in_generations(live)
+
+    def kept_values(self, refs: Iterable[str]) -> dict[str, str]:
+        """The values of ``refs`` found in the kept copies (the newest copy holding one wins),
+        for a repair after the file was restored from an older state."""
+        wanted, found = set(refs), {}
+        for generation in self.generations.all():
+            try:
+                values = documents.load(generation.path, documents.check_string_map) or {}
+            except DataDamaged:
+                continue
+            found.update({ref: values[ref] for ref in wanted - set(found) if ref in values})
+        return found
 
     def _forget_in_generations(self, live: set[str]) -> None:
         """A deleted or replaced value must not linger in the kept copies either: each keeps only
