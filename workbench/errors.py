@@ -121,10 +121,11 @@ class DataDamaged(WorkbenchError):
     status = 503
     code = "data_damaged"
 
-    def __init__(self, path: Path | str, problem: str) -> None:
+    def __init__(self, path: Path | str, problem: str, home: Path | str | None = None) -> None:
         path = Path(path)
+        home = Path(home) if home is not None else path.parent
         super().__init__(
-            f"{path} is damaged: {problem}. Nothing was written over it. Run `workbench repair --home {shlex.quote(str(path.parent))}` "
+            f"{path} is damaged: {problem}. Nothing was written over it. Run `workbench repair --home {shlex.quote(str(home))}` "
             "to restore the newest good copy the workbench keeps (`workbench doctor` shows what it would do).",
             path=str(path),
             problem=problem,

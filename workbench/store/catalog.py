@@ -64,6 +64,7 @@ CREATE INDEX IF NOT EXISTS by_org_run ON invocations (org_id, sim_run_id);
 
 COLUMNS = "id, org_id, created_at, tool_id, major, minor, patch, source_type, conversation_id, sim_run_id, succeeded, segment, offset, length"
 DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 T = TypeVar("T")
 
 
@@ -103,6 +104,12 @@ def is_damage(error: sqlite3.DatabaseError) -> bool:
     """A database that is not one or is corrupt, as opposed to a busy lock or a bad query."""
     code = getattr(error, "sqlite_errorcode", None)
     return type(error) is sqlite3.DatabaseError or (code is not None and code & 0xFF in DAMAGE_CODES)
+
+
+def is_busy(error: sqlite3.DatabaseError) -> bool:
+    """Another connection held the write lock past the timeout."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in BUSY_CODES
 
 
 class _SchemaMismatch(Exception):
@@ -149,8 +156,10 @@ class InvocationCatalog:
         except (sqlite3.DatabaseError, _SchemaMismatch) as error:
             conn.close()
             try:
-                if not retry or isinstance(error, sqlite3.DatabaseError) and not is_damage(error):
+                if isinstance(error, sqlite3.DatabaseError) and not is_damage(error):
                     raise
+                if not retry:
+                    raise DataDamaged(self.path, f"it cannot be opened or replaced ({error})", self.log.directory.parent) from None
                 self._replace(str(error), fd)
             finally:
                 os.close(fd)
@@ -191,10 +200,12 @@ class InvocationCatalog:
         try:
             return work()
         except sqlite3.DatabaseError as error:
+            if is_busy(error):
+                raise ServiceUnavailable("the invocation catalog is busy: another process has held it for 30 s; try again") from None
             if not is_damage(error):
                 raise
             if getattr(self._local, "conn", None) is None:  # even a fresh file failed to open
-                raise DataDamaged(self.path, f"it cannot be opened or replaced ({error})") from None
+                raise DataDamaged(self.path, f"it cannot be opened or replaced ({error})", self.log.directory.parent) from None
             fd = os.dup(self._local.fd)  # keeps the damaged file's inode while it is compared
             try:
                 self._replace(str(error), fd)
@@ -204,7 +215,7 @@ class InvocationCatalog:
             self._sync()
             return work()
         except sqlite3.DatabaseError as error:
-            raise DataDamaged(self.path, f"it could not be rebuilt from the log ({error})") from None
+            raise DataDamaged(self.path, f"it could not be rebuilt from the log ({error})", self.log.directory.parent) from None
 
     @staticmethod
     def _note_rebuild(conn: sqlite3.Connection, reason: str) -> None:
