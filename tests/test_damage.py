@@ -365,3 +365,33 @@ def test_a_secret_value_missing_from_a_readable_file_comes_back_from_a_kept_copy
     env = {**os.environ, "WORKBENCH_HOME": str(home)}
     again = subprocess.run([sys.executable, "-m", "workbench", "env", "set", "alpha", "TOKEN", "--secret", "--org", "acme"], input="new-value\n", capture_output=True, text=True, env=env)
     assert again.returncode == 0 and healthy(home)  # what the user was told to do makes it whole
+
+
+def test_a_record_check_given_to_the_log_decides_for_catalog_readers_and_health_alike(home: Path) -> None:
+    from pydantic import ValidationError
+
+    from workbench.core.models import ToolInvocationInstance
+    from workbench.store.catalog import InvocationCatalog
+
+    def model_problem(record: dict) -> str | None:  # what the service could pass: its own model
+        try:
+            ToolInvocationInstance.model_validate(record)
+        except ValidationError as error:
+            first = error.errors()[0]
+            return f"it is not a valid invocation ({'.'.join(map(str, first['loc']))}: {first['msg']})"
+        return None
+
+    service = fresh(home)
+    generate_invocations(service, "acme", 20, days=1)
+    with service.ctx.invocations.segments()[-1].open("ab") as handle:
+        handle.write(json.dumps({"id": "a" * 24, "org_id": "acme", "created_at": "2026-01-01T00:00:00Z", "tool_id": "b" * 24}).encode() + b"\n")
+    directory = DataDirectory.at(service.ctx.paths, record_check=model_problem)
+    catalog = InvocationCatalog(directory.catalog_path, directory.log)
+    catalog.sync()
+    assert catalog.count() == 20
+    records = catalog.read([row[1:] for row in catalog.rows_after(0, 100)])
+    assert all(ToolInvocationInstance.model_validate(r) for r in records)
+    kept = directory.quarantine.lines()
+    assert len(kept) == 1 and "it is not a valid invocation (updated_at: Field required)" in kept[0]["reason"]
+    report = check(directory)
+    assert report.healthy, [f.to_dict() for f in report.problems]

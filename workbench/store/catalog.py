@@ -68,17 +68,6 @@ BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 T = TypeVar("T")
 
 
-def record_problem(record: dict[str, Any]) -> str | None:
-    """What keeps a parsed line from being cataloged, or None."""
-    for key in ("id", "org_id", "created_at", "tool_id"):
-        if not isinstance(record.get(key), str):
-            return f"its {key} is missing or not a string"
-    for key in ("tool_version", "invocation_source", "invocation_status"):
-        if record.get(key) is not None and not isinstance(record[key], dict):
-            return f"its {key} is not an object"
-    return None
-
-
 def row_of(record: dict[str, Any], segment: str, offset: int, length: int) -> tuple[Any, ...]:
     version = record.get("tool_version") or {}
     source = record.get("invocation_source") or {}
@@ -314,7 +303,7 @@ class InvocationCatalog:
                 handle.seek(max(0, start - TAIL))
                 tail = handle.read(start - max(0, start - TAIL))
         for line in self.log.scan(segment, start):
-            problem = line.problem or record_problem(line.record)  # type: ignore[arg-type]
+            problem = line.problem or self.log.problem(line.record)
             if problem:
                 damaged.append((line.offset, line.raw, problem))
             else:
@@ -343,7 +332,7 @@ class InvocationCatalog:
                     record, problem = parse_line(os.pread(handles[segment], length, offset))
                 except FileNotFoundError:
                     record, problem = None, "the segment is gone"
-                problem = problem or record_problem(record)  # type: ignore[arg-type]
+                problem = problem or self.log.problem(record)
                 if problem:
                     reason = f"the line cataloged at {segment} byte {offset:,} is no longer a record: {problem}"
                     self.rebuild(reason)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbench.settings import DataPaths
 from workbench.store.catalog import InvocationCatalog
-from workbench.store.invocations import InvocationLog
+from workbench.store.invocations import InvocationLog, RecordCheck
 from workbench.store.metadata import MetadataStore
 from workbench.store.quarantine import Quarantine
 from workbench.store.secrets import SecretStore
@@ -24,12 +24,14 @@ class DataDirectory:
     catalog_path: Path
 
     @classmethod
-    def at(cls, paths: DataPaths) -> DataDirectory:
+    def at(cls, paths: DataPaths, record_check: RecordCheck | None = None) -> DataDirectory:
+        """The stores under ``paths``; ``record_check`` as for :class:`InvocationLog` (give the
+        one the service's log has, so the check and the catalog agree on what a record is)."""
         return cls(
             home=paths.home,
             metadata=MetadataStore(paths.metadata, paths.metadata_lock),
             secrets=SecretStore(paths.secrets),
-            log=InvocationLog(paths.invocations, Quarantine(paths.home / "quarantine")),
+            log=InvocationLog(paths.invocations, Quarantine(paths.home / "quarantine"), record_check),
             catalog_path=paths.home / "index" / "catalog.sqlite",
         )
 

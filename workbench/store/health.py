@@ -17,7 +17,7 @@ from typing import Any
 
 from workbench.errors import DataDamaged
 from workbench.store import documents
-from workbench.store.catalog import SCHEMA_VERSION, record_problem
+from workbench.store.catalog import SCHEMA_VERSION
 from workbench.store.directory import DataDirectory
 from workbench.store.generations import Generations
 from workbench.store.invocations import InvocationLog
@@ -153,7 +153,7 @@ def _check_log(d: DataDirectory, findings: list[Finding]) -> _LogScan:
         fresh: list[tuple[int, bytes, str]] = []
         end = 0
         for line in log.scan(segment):
-            problem = line.problem or record_problem(line.record)  # type: ignore[arg-type]
+            problem = line.problem or log.problem(line.record)
             if problem:
                 if d.quarantine.key(segment.name, line.offset, line.raw) in known:
                     totals["kept"] += 1

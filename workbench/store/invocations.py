@@ -12,7 +12,7 @@ replaced (see :mod:`workbench.store.documents`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,20 @@ class LogLine:
         return self.offset + len(self.raw)
 
 
+RecordCheck = Callable[[dict[str, Any]], "str | None"]  # a record -> what is wrong with it, or None
+
+
+def record_problem(record: dict[str, Any]) -> str | None:
+    """What keeps a JSON object from being an invocation record the catalog can place, or None."""
+    for key in ("id", "org_id", "created_at", "tool_id"):
+        if not isinstance(record.get(key), str):
+            return f"its {key} is missing or not a string"
+    for key in ("tool_version", "invocation_source", "invocation_status"):
+        if record.get(key) is not None and not isinstance(record[key], dict):
+            return f"its {key} is not an object"
+    return None
+
+
 def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """(record, None) for a line holding a JSON object, else (None, what is wrong)."""
     try:
@@ -54,10 +68,26 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
 class InvocationLog:
     """The append-only log of invocation records of one data directory."""
 
-    def __init__(self, directory: Path, quarantine: Quarantine | None = None) -> None:
+    def __init__(self, directory: Path, quarantine: Quarantine | None = None, record_check: RecordCheck | None = None) -> None:
+        """``record_check`` adds to :func:`record_problem` what the caller requires of a record
+        (the service: that it validates as its model); a line failing it is treated as damaged
+        by the catalog, its readers and the health check alike."""
         self.directory = directory
         self.quarantine = quarantine or Quarantine(directory.parent / "quarantine")
+        self.record_check = record_check
         self._lock_path = directory / ".append.lock"
+
+    def problem(self, record: dict[str, Any] | None) -> str | None:
+        """What keeps a parsed line from being listed as an invocation, or None."""
+        if record is None:
+            return "it is not a record"
+        problem = record_problem(record)
+        if problem is None and self.record_check is not None:
+            try:
+                problem = self.record_check(record)
+            except Exception as error:  # a check that fails is a problem it found, said plainly
+                problem = f"{type(error).__name__}: {error}"
+        return problem
 
     def segment_for(self, created_at: datetime) -> Path:
         return self.directory / f"{created_at.strftime('%Y-%m-%d')}{SEGMENT_SUFFIX}"

@@ -16,7 +16,6 @@ from typing import Any
 from workbench.errors import DataDamaged
 from workbench.store import documents
 from workbench.store.atomic import append_lines
-from workbench.store.catalog import record_problem
 from workbench.store.directory import DataDirectory
 from workbench.store.health import MODE_OWNER_ONLY, Finding, HealthReport, check, describe_tables, describe_values
 
@@ -91,7 +90,7 @@ def _keep_lines(d: DataDirectory, finding: Finding) -> str:
     segment = d.log.directory / finding.params["segment"]
     damaged = []
     for line in d.log.scan(segment):
-        problem = line.problem or record_problem(line.record)  # type: ignore[arg-type]
+        problem = line.problem or d.log.problem(line.record)
         if problem:
             damaged.append((line.offset, line.raw, problem))
     kept = d.quarantine.keep_lines(segment.name, damaged)
