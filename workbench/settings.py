@@ -122,6 +122,16 @@ class DataPaths:
         return self.home / "invocations"
 
     @property
+    def quarantine(self) -> Path:
+        """Damaged log lines and damaged files that repair replaced, kept aside, never deleted."""
+        return self.home / "quarantine"
+
+    @property
+    def generations(self) -> Path:
+        """The last good copies of metadata.json and secrets.json (0600), for `workbench repair`."""
+        return self.home / "generations"
+
+    @property
     def catalog(self) -> Path:
         """The derived SQLite catalog of the log's filter and sort fields (rebuilt when lost)."""
         return self.home / "index" / "catalog.sqlite"
@@ -167,4 +177,8 @@ class DataPaths:
             "metadata": str(self.metadata),
             "secrets": str(self.secrets),
             "invocations": str(self.invocations),
+            "catalog": str(self.catalog),
+            "search index": str(self.search_index),
+            "kept copies": str(self.generations),
+            "quarantine": str(self.quarantine),
         }

@@ -11,6 +11,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from workbench.search.query import split_marks as _split_marks
+from workbench.store.health import Finding as Finding
+from workbench.store.health import HealthReport as HealthReport
+from workbench.store.repair import RepairOutcome as RepairOutcome
 from workbench.core.models import FailedInvocationResult, SucceededInvocationResult, ToolInstance, ToolInvocationInstance
 
 

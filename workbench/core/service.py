@@ -40,11 +40,13 @@ from workbench.core.results import (
     ApiKeyInfo,
     CreatedApiKey,
     EnvVarInfo,
+    HealthReport,
     Identity,
     IndexStatus,
     Outcome,
     Progress,
     PruneResult,
+    RepairOutcome,
     SearchPage,
     SignedIn,
     StageListener,
@@ -55,6 +57,8 @@ from workbench.core.validation import ModelOrDict
 from workbench.core.versions import Versions
 from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
+from workbench.store.health import check
+from workbench.store.repair import repair
 
 
 class ToolService(OfflineOperations):
@@ -198,6 +202,12 @@ class ToolService(OfflineOperations):
     def stop_background_work(self) -> None:
         self.workspace.watcher.stop()
         self.workspace.indexer.stop()
+
+    def data_health(self) -> HealthReport:
+        return check(self.workspace.data_directory())
+
+    def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
+        return repair(self.workspace.data_directory(), plan)
 
     def runtime_report(self) -> Any:
         return self.workspace.runtimes.report()
