@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     container_cpus: float = Field(default=1.0, gt=0, description="CPU limit of each tool container.")
     container_pids: int = Field(default=128, ge=8, description="Process-count limit of each tool container.")
 
+    search_engine: Literal["tantivy", "whoosh"] = Field(
+        default="tantivy",
+        description="The full-text engine of the search index: tantivy (fast), or Whoosh (pure Python). Switching rebuilds the index.",
+    )
+
     remote: str | None = Field(default=None, description="Work against this Tools API server instead of the local data directory.")
     api_key_id: str | None = Field(default=None, description="Remote mode: the API key id (x-api-key-id).")
     api_key: str | None = Field(default=None, repr=False, description="Remote mode: the API key secret (x-api-key). Never printed.")

@@ -1,8 +1,9 @@
 """Keeping the search index caught up with the log, without anyone waiting on it.
 
 Long-running faces (the TUI, the server) start the background thread: it indexes whatever is new
-shortly after being nudged. A short-lived command (the CLI) instead flushes once before it exits.
-The indexer has its own catalog connection and index handles, apart from the searching thread's.
+shortly after being nudged, and rebuilds (or resumes a rebuild of) an unusable index. A
+short-lived command (the CLI) instead flushes once before it exits. The indexer has its own
+catalog connection and index, apart from the searching threads'.
 """
 
 from __future__ import annotations
@@ -10,33 +11,40 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from workbench.search.index import SearchIndex
+from workbench.search.index import IndexUnusable, SearchIndex
 from workbench.store.catalog import InvocationCatalog
 from workbench.store.invocations import InvocationLog
+
+RETRY_SECONDS = 0.5
 
 
 class Indexer:
     """Indexes new invocations: in a background thread once started, else on ``flush()``."""
 
-    def __init__(self, index_dir: Path, catalog_path: Path, log_dir: Path, idle_seconds: float = 30.0) -> None:
-        self._make = lambda: SearchIndex(index_dir, InvocationCatalog(catalog_path, InvocationLog(log_dir)))
+    def __init__(self, index_dir: Path, catalog_path: Path, log_dir: Path, engine: str = "tantivy", idle_seconds: float = 30.0) -> None:
+        self._make = lambda: SearchIndex(index_dir, InvocationCatalog(catalog_path, InvocationLog(log_dir)), engine)
         self.idle_seconds = idle_seconds
         self.pending = False
         self.rebuilding = False
+        self.last_error: str | None = None  # what the last failed attempt said (it is retried)
         self._event = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._background = False
         self._lock = threading.Lock()
 
     def start_background(self) -> None:
+        """Index in a background thread from now on (the thread ends after ``idle_seconds``
+        without a nudge and starts again with the next one)."""
         self._background = True
         self.nudge()
 
     def nudge(self, rebuild: bool = False) -> None:
-        """There is something new (or the index is unusable): index it soon."""
+        """There is something new (``rebuild``: the index is unusable): index it soon. An
+        unusable index is rebuilt, a killed rebuild resumed; neither is started twice."""
         self.pending = True
         self.rebuilding = self.rebuilding or rebuild
-        if not self._background:
+        if not self._background or self._stopping.is_set():
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -47,23 +55,24 @@ class Indexer:
     def _run(self) -> None:
         index = self._make()
         try:
-            while self._event.wait(self.idle_seconds):
+            while self._event.wait(self.idle_seconds) and not self._stopping.is_set():
                 self._event.clear()
                 self._update(index)
-                if index.backlog():
+                if index.backlog() and not self._stopping.is_set():
                     self._event.set()  # another process held the lock, or more arrived: again
-                    threading.Event().wait(0.5)
+                    self._stopping.wait(RETRY_SECONDS)
         finally:
             index.close()
             index.catalog.close()
 
     def _update(self, index: SearchIndex) -> None:
         self.pending = False
-        if self.rebuilding:
-            index.rebuild()
-            self.rebuilding = False
-        else:
-            index.update()
+        try:
+            index.update()  # rebuilds first when the index is unusable
+            self.last_error = None
+        except (IndexUnusable, OSError, ValueError) as error:
+            self.last_error = str(error)
+        self.rebuilding = False
 
     def flush(self) -> None:
         """Index what is pending now, in this thread (a CLI command's last act)."""
@@ -74,3 +83,11 @@ class Indexer:
             finally:
                 index.close()
                 index.catalog.close()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """End the background thread (after the batch it is committing) and wait for it."""
+        self._stopping.set()
+        self._event.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
