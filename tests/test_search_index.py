@@ -100,8 +100,8 @@ def test_a_missing_damaged_or_outdated_index_is_rebuilt_with_the_same_answers(ho
     fresh.close()
 
     data = home / "index" / "search" / json.loads((home / "index" / "search" / "meta.json").read_text())["data"]
-    for path in data.iterdir():
-        if path.is_file():
+    for path in data.rglob("*"):
+        if path.is_file() and not path.name.startswith(".") and path.suffix != ".lock":
             path.write_bytes(b"garbage")
     damaged = make_index(home, engine)
     status = damaged.status()

@@ -99,6 +99,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._engine: Engine | None = None
         self._loaded: tuple[Any, dict[str, Any]] | None = None  # (meta.json's stat, its content) the engine reflects
+        self._writer: tuple[str, Engine] | None = None  # (data directory, engine) that update() writes with
 
     # -- state --------------------------------------------------------------------------------
 
@@ -193,14 +194,15 @@ class SearchIndex:
         is indexing, returns 0 at once (unless ``blocking``)."""
         self.catalog.sync()
         try:
-            with FileLock(self.lock_path, blocking=blocking), self._lock:
+            with FileLock(self.lock_path, blocking=blocking):
                 meta = self.meta()
+                engine = None
                 if self._problem(meta, allow_building=True) is None:
                     try:
-                        engine = self._load(meta)
+                        engine = self._writing_engine(meta)
                     except EngineDamaged:
-                        meta, engine = self._start_fresh()
-                else:
+                        pass
+                if engine is None:
                     meta, engine = self._start_fresh()
                 return self._index_from(engine, meta, progress)
         except (LockBusy, EngineBusy):
@@ -212,14 +214,31 @@ class SearchIndex:
         """Start over from the log (waits for another indexer to finish first); returns how
         many documents were indexed."""
         self.catalog.sync()
-        with FileLock(self.lock_path), self._lock:
+        with FileLock(self.lock_path):
             meta, engine = self._start_fresh()
             return self._index_from(engine, meta, progress)
+
+    def _writing_engine(self, meta: dict[str, Any]) -> Engine:
+        """The engine this index writes with (its own, apart from the searchers'), on the meta's
+        data directory, seeing the latest commit. Called holding the writer lock."""
+        data = str(meta["data"])
+        if self._writer is not None and self._writer[0] == data:
+            self._writer[1].refresh()
+        else:
+            self._close_writer()
+            self._writer = (data, self.engine_type.open(self.directory / data))
+            self._remove_all_but(data)  # what a killed rebuild may have left
+        return self._writer[1]
+
+    def _close_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer[1].close()
 
     def _start_fresh(self) -> tuple[dict[str, Any], Engine]:
         """A new, empty data directory that meta.json points at (marked as building); every
         other file of the index removed. Called holding the writer lock."""
-        self._forget()
+        self._close_writer()
         if self.directory.exists() and not self.directory.is_dir():
             self.directory.unlink()
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -235,14 +254,17 @@ class SearchIndex:
             "target_seq": self.catalog.max_seq(),
         }
         self._write_meta(meta)
+        self._remove_all_but(data)
+        self._writer = (data, engine)
+        return meta, engine
+
+    def _remove_all_but(self, data: str) -> None:
+        # Searchers of other processes keep the files they have open (POSIX); they see meta.json
+        # changed on their next search and load the new data directory. (Temp files of meta.json
+        # go too: it is only written under the writer lock, so they are a killed writer's.)
         for stale in self.directory.iterdir():
             if stale.name not in ("meta.json", data):
-                # Searchers of other processes keep files they have open (POSIX); they reload
-                # on their next search, seeing meta.json changed.
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
-        self._engine = engine
-        self._loaded = (self._stamp(), meta)
-        return meta, engine
 
     def _write_meta(self, meta: dict[str, Any]) -> None:
         atomic_write_bytes(self.meta_path, json.dumps(meta, indent=1).encode())
@@ -264,9 +286,7 @@ class SearchIndex:
                 if progress:
                     progress(done, total)
         if meta.get("building") or int(meta.get("indexed_seq", 0)) != seq:
-            meta = self._checkpoint(meta, seq)
-        engine.refresh()
-        self._loaded = (self._stamp(), meta)
+            self._checkpoint(meta, seq)
         return done
 
     def _checkpoint(self, meta: dict[str, Any], seq: int) -> dict[str, Any]:
@@ -291,22 +311,28 @@ class SearchIndex:
             raise ValidationFailed(f"cannot search the fields {', '.join(unknown)}; fields: {', '.join(TEXT_FIELDS)}")
         if not 0 <= request.limit <= MAX_LIMIT:
             raise ValidationFailed(f"a search returns 0 to {MAX_LIMIT:,} hits; {request.limit} were asked for")
-        self.check()
-        engine = self._engine
-        if engine is None:  # closed by another thread meanwhile
-            engine = self._load(self.check())
-        try:
-            hits = engine.search(parsed.root, fields, request.filters, request.newest_first, request.limit + 1)
-        except EngineDamaged as damage:
-            with self._lock:
-                self._forget()
-            raise IndexUnusable(f"the search index is damaged: {damage}") from None
-        return SearchResult(hits=hits[: request.limit], has_more=len(hits) > request.limit, query=parsed)
+        for attempt in range(2):
+            self.check()
+            engine = self._engine
+            if engine is None:
+                continue  # another thread let go of it meanwhile
+            try:
+                hits = engine.search(parsed.root, fields, request.filters, request.newest_first, request.limit + 1)
+            except EngineDamaged as damage:
+                if self._engine is not engine and attempt == 0:
+                    continue  # swapped for a newer one while this searched: ask the new one
+                with self._lock:
+                    if self._engine is engine:
+                        self._forget()
+                raise IndexUnusable(f"the search index is damaged: {damage}") from None
+            return SearchResult(hits=hits[: request.limit], has_more=len(hits) > request.limit, query=parsed)
+        raise IndexUnusable("the search index keeps changing while it is searched; try again")
 
     def close(self) -> None:
-        """Let go of the engine (a later search opens it again)."""
+        """Let go of the engines (a later search or update opens them again)."""
         with self._lock:
             self._forget()
+            self._close_writer()
 
     # -- until core/history.py calls search(SearchRequest): the old call shape ---------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from workbench.search.index import IndexUnusable, SearchIndex
+from workbench.search.index import SearchIndex
 from workbench.store.catalog import InvocationCatalog
 from workbench.store.invocations import InvocationLog
 
@@ -54,25 +54,40 @@ class Indexer:
 
     def _run(self) -> None:
         index = self._make()
+        failures = 0
         try:
             while self._event.wait(self.idle_seconds) and not self._stopping.is_set():
                 self._event.clear()
-                self._update(index)
-                if index.backlog() and not self._stopping.is_set():
-                    self._event.set()  # another process held the lock, or more arrived: again
-                    self._stopping.wait(RETRY_SECONDS)
+                failures = 0 if self._update(index) else failures + 1
+                if failures or self._backlog(index):
+                    # Another process held the lock, more arrived, or this attempt failed (a busy
+                    # database, a full disk): again shortly, backing off while it keeps failing.
+                    self._event.set()
+                    self._stopping.wait(min(RETRY_SECONDS * 2**failures, self.idle_seconds))
         finally:
             index.close()
             index.catalog.close()
 
-    def _update(self, index: SearchIndex) -> None:
+    def _update(self, index: SearchIndex) -> bool:
+        """One attempt; False (and ``last_error``) if it failed. The thread must outlive any
+        failure, so every error is caught here."""
         self.pending = False
         try:
             index.update()  # rebuilds first when the index is unusable
-            self.last_error = None
-        except (IndexUnusable, OSError, ValueError) as error:
-            self.last_error = str(error)
+        except Exception as error:  # noqa: BLE001 - reported through last_error, retried
+            self.pending = True
+            self.last_error = f"{type(error).__name__}: {error}"
+            return False
+        self.last_error = None
         self.rebuilding = False
+        return True
+
+    @staticmethod
+    def _backlog(index: SearchIndex) -> int:
+        try:
+            return index.backlog()
+        except Exception:  # noqa: BLE001 - a busy catalog: the next attempt will tell
+            return 1
 
     def flush(self) -> None:
         """Index what is pending now, in this thread (a CLI command's last act)."""

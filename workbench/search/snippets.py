@@ -9,7 +9,7 @@ from typing import Any
 
 from workbench.search.fields import TEXT_FIELDS, field_texts
 from workbench.search.syntax import Match, Node, ParsedQuery, positive_matches
-from workbench.search.tokens import Token, tokenize
+from workbench.search.tokens import raw_tokens
 
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters around a match in a snippet
 MAX_FRAGMENTS = 3
@@ -29,19 +29,35 @@ def snippets(record: dict[str, Any], query: ParsedQuery | Node, fields: list[str
         wanted = [m for m in matches if m.field == field or (m.field is None and field in fields)]
         if not wanted or not texts[field]:
             continue
-        spans = _spans(tokenize(texts[field]), wanted)
+        lowered = texts[field].lower()
+        if not any(m.words[0] in lowered for m in wanted):
+            continue  # a cheap necessary condition: tokens are lowercased pieces of the text
+        spans = _spans(texts[field], wanted)
         if spans:
             found[field] = _fragments(texts[field], spans)
     return found
 
 
-def _spans(tokens: list[Token], matches: list[Match]) -> list[tuple[int, int]]:
+def _spans(text: str, matches: list[Match]) -> list[tuple[int, int]]:
     """Character ranges of the matches in a text, sorted, overlapping ones merged."""
+    by_first: dict[str, list[Match]] = {}
+    prefixes = []  # single-word prefixes: the only matches a token can start without equalling
+    for match in matches:
+        if match.prefix and not match.is_phrase:
+            prefixes.append(match.words[0])
+        else:
+            by_first.setdefault(match.words[0], []).append(match)
+    tokens = raw_tokens(text)
+    words = [token.text for token in tokens]
+    starts = tuple(prefixes)
     spans = []
-    for i, token in enumerate(tokens):
-        for match in matches:
-            if _matches_at(tokens, i, match):
-                spans.append((token.start, tokens[i + len(match.words) - 1].end))
+    for i, word in enumerate(words):
+        if word in by_first:
+            for match in by_first[word]:
+                if _matches_at(tokens, words, i, match):
+                    spans.append((tokens[i].char_offset_from, tokens[i + len(match.words) - 1].char_offset_to))
+        if starts and word.startswith(starts):
+            spans.append((tokens[i].char_offset_from, tokens[i].char_offset_to))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -51,16 +67,15 @@ def _spans(tokens: list[Token], matches: list[Match]) -> list[tuple[int, int]]:
     return merged
 
 
-def _matches_at(tokens: list[Token], i: int, match: Match) -> bool:
-    if i + len(match.words) > len(tokens):
+def _matches_at(tokens: list[Any], words: list[str], i: int, match: Match) -> bool:
+    if i + len(match.words) > len(words):
         return False
     base = tokens[i].position
     last = len(match.words) - 1
     for k, (word, offset) in enumerate(zip(match.words, match.positions)):
-        token = tokens[i + k]
-        if token.position != base + offset:
+        if not (words[i + k] == word or (k == last and match.prefix and words[i + k].startswith(word))):
             return False
-        if not (token.text == word or (k == last and match.prefix and token.text.startswith(word))):
+        if k and tokens[i + k].position != base + offset:
             return False
     return True
 

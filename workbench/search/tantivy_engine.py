@@ -194,8 +194,8 @@ class TantivyEngine(Engine):
         return tantivy.Query.phrase_query(self._schema, field, words)
 
     def close(self) -> None:
-        with self._lock:
-            self._searcher = None
+        """Nothing to release by hand: a search still running keeps its searcher, and the
+        index's files are unmapped when the last reference to this engine goes."""
 
 
 def _first_line(error: BaseException) -> str:

@@ -4,11 +4,13 @@ supported engine, selected with ``WORKBENCH_SEARCH_ENGINE=whoosh``.
 
 Text fields are analyzed by the shared tokenizer through ``SharedTokenizer``, so Whoosh indexes
 exactly the tokens tantivy would. A Whoosh searcher reads files through shared handles and is not
-safe to use from two threads at once, so searches of one engine take turns (one shared searcher).
+safe to use from two threads at once, so searches of one engine take turns (one shared searcher
+per partition).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +56,8 @@ class SharedTokenizer(Tokenizer):
 
 
 _tokenize = tokenize  # the parameter named ``tokenize`` shadows it inside __call__
+PARTITION_SIZE = 10_000
+MARKER = "whoosh-partitions.json"
 
 
 def _schema() -> Schema:
@@ -64,96 +68,138 @@ def _schema() -> Schema:
 
 
 class WhooshWriter(EngineWriter):
-    """Whoosh writers are single-use: one per commit."""
+    """Routes documents to their partitions; a commit commits the touched partitions oldest
+    first, so what a crash leaves committed is still every document up to some seq."""
 
-    def __init__(self, index: Any, bulk: bool) -> None:
-        self._index = index
+    def __init__(self, engine: WhooshEngine, bulk: bool) -> None:
+        self._engine = engine
         self._limitmb = 256 if bulk else 64
-        self._writer: Any = None
+        self._pending: dict[int, list[dict[str, Any]]] = {}
 
     def add(self, documents: list[dict[str, Any]]) -> None:
-        if self._writer is None:
-            self._writer = self._index.writer(limitmb=self._limitmb)
         for fields in documents:
-            self._writer.add_document(**fields)
+            self._pending.setdefault((fields["seq"] - 1) // PARTITION_SIZE, []).append(fields)
 
     def commit(self) -> None:
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
+        for number in sorted(self._pending):
+            writer = self._engine.partition_index(number, create=True).writer(limitmb=self._limitmb)
+            try:
+                for fields in self._pending[number]:
+                    writer.add_document(**fields)
+            except BaseException:
+                writer.cancel()
+                raise
             writer.commit()  # merges small segments, so their number stays bounded
+        self._pending.clear()
 
     def close(self) -> None:
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            writer.cancel()
+        self._pending.clear()
 
 
 class WhooshEngine(Engine):
-    """A Whoosh index in one directory."""
+    """A Whoosh index in one directory, cut into partitions of ``PARTITION_SIZE`` seqs.
+
+    Whoosh sorts every match in Python, so a newest-first search of a common word over one big
+    index costs about half a second at 100,000 documents. Over partitions it reads the newest
+    first and stops once it has enough hits. A best-match search visits every partition and
+    merges their best (each partition scores with its own statistics)."""
 
     name = "whoosh"
     batch_size = 5_000
 
-    def __init__(self, index: Any) -> None:
-        self._index = index
+    def __init__(self, path: Path) -> None:
+        self._path = path
         self._lock = threading.Lock()
-        self._searcher: Any = self._guarded(index.searcher)
+        self._indexes: dict[int, Any] = {}
+        self._searchers: dict[int, Any] = {}
+        self.refresh()
 
     @classmethod
     def create(cls, path: Path) -> WhooshEngine:
         path.mkdir(parents=True, exist_ok=True)
-        return cls(whoosh_index.create_in(str(path), _schema()))
+        (path / MARKER).write_text(json.dumps({"partition_size": PARTITION_SIZE}))
+        return cls(path)
 
     @classmethod
     def open(cls, path: Path) -> WhooshEngine:
         try:
-            index = whoosh_index.open_dir(str(path))
-        except Exception as error:  # Whoosh raises many kinds on a missing or damaged directory
-            raise EngineDamaged(f"Whoosh cannot read it ({type(error).__name__}: {str(error)[:160]})") from None
-        if set(index.schema.names()) != set(_schema().names()):
-            raise EngineDamaged("the Whoosh index has other fields than this workbench writes")
-        engine = cls(index)
+            marker = json.loads((path / MARKER).read_text())
+        except (OSError, ValueError):
+            raise EngineDamaged(f"no Whoosh index in {path.name}") from None
+        if not isinstance(marker, dict) or marker.get("partition_size") != PARTITION_SIZE:
+            raise EngineDamaged(f"the Whoosh index has partitions of {marker!r}, this workbench uses {PARTITION_SIZE}")
+        engine = cls(path)
         engine.max_seq()
         return engine
 
-    @staticmethod
-    def _guarded(action: Any) -> Any:
-        try:
-            return action()
-        except EngineDamaged:
-            raise
-        except Exception as error:
-            raise EngineDamaged(f"Whoosh failed reading the index ({type(error).__name__}: {str(error)[:160]})") from None
-
-    def max_seq(self) -> int:
+    def partition_index(self, number: int, create: bool = False) -> Any:
+        """The Whoosh index of a partition (made empty when ``create`` and missing)."""
         with self._lock:
-            hits = self._guarded(lambda: [hit["seq"] for hit in self._searcher.search(Every(), limit=1, sortedby="seq", reverse=True)])
-        return int(hits[0]) if hits else 0
+            return self._partition_index(number, create)
 
-    def count(self) -> int:
-        with self._lock:
-            return int(self._searcher.doc_count())
+    def _partition_index(self, number: int, create: bool = False) -> Any:
+        if number not in self._indexes:
+            path = self._path / f"p{number:06d}"
+            if create and not whoosh_index.exists_in(str(path)):
+                path.mkdir(exist_ok=True)
+                self._indexes[number] = whoosh_index.create_in(str(path), _schema())
+            else:
+                index = _guarded(lambda: whoosh_index.open_dir(str(path)))
+                if set(index.schema.names()) != set(_schema().names()):
+                    raise EngineDamaged(f"Whoosh partition {number} has other fields than this workbench writes")
+                self._indexes[number] = index
+        return self._indexes[number]
 
-    def writer(self, bulk: bool = False) -> EngineWriter:
-        return WhooshWriter(self._index, bulk)
+    def _numbers(self) -> list[int]:
+        """Partitions on disk with an index in them (a writer may be creating the next one)."""
+        found = (p for p in self._path.glob("p*") if p.name[1:].isdigit() and whoosh_index.exists_in(str(p)))
+        return sorted(int(p.name[1:]) for p in found)
 
     def refresh(self) -> None:
         with self._lock:
-            # Reopened rather than Searcher.refresh(), which can fail when a concurrent commit
-            # merged the segments it holds.
-            fresh = self._guarded(self._index.searcher)
-            self._searcher.close()
-            self._searcher = fresh
+            for number in self._numbers():
+                searcher = self._searchers.get(number)
+                if searcher is not None and _guarded(searcher.up_to_date):
+                    continue
+                # Reopened rather than Searcher.refresh(), which can fail when a concurrent
+                # commit merged the segments it holds.
+                self._searchers[number] = _guarded(self._partition_index(number).searcher)
+                if searcher is not None:
+                    searcher.close()
+
+    def max_seq(self) -> int:
+        with self._lock:
+            for number in sorted(self._searchers, reverse=True):
+                hits = _guarded(lambda n=number: [hit["seq"] for hit in self._searchers[n].search(Every(), limit=1, sortedby="seq", reverse=True)])
+                if hits:
+                    return int(hits[0])
+        return 0
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(int(searcher.doc_count()) for searcher in self._searchers.values())
+
+    def writer(self, bulk: bool = False) -> EngineWriter:
+        return WhooshWriter(self, bulk)
 
     def search(self, root: Node, fields: list[str], filters: SearchFilters, newest_first: bool, limit: int) -> list[tuple[int, float]]:
         query = self._compile(root, fields)
         allowed = WAnd([WOr([Term(name, v) for v in values]) if len(values) > 1 else Term(name, values[0]) for name, values in filters.allowed().items()])
+        hits: list[tuple[int, float]] = []
         with self._lock:
-            if newest_first:
-                results = self._guarded(lambda: self._searcher.search(query, filter=allowed, limit=limit, sortedby="seq", reverse=True))
-            else:
-                results = self._guarded(lambda: self._searcher.search(query, filter=allowed, limit=limit))
-            return [(int(hit["seq"]), float(hit.score or 0.0) if not newest_first else 0.0) for hit in results]
+            if self._searchers is None:
+                raise EngineDamaged("this Whoosh engine was closed")
+            for number in sorted(self._searchers, reverse=True):
+                if newest_first and len(hits) >= limit:
+                    break
+                searcher = self._searchers[number]
+                if newest_first:
+                    found = _guarded(lambda s=searcher: s.search(query, filter=allowed, limit=limit - len(hits), sortedby="seq", reverse=True))
+                    hits += [(int(hit["seq"]), 0.0) for hit in found]
+                else:
+                    found = _guarded(lambda s=searcher: s.search(query, filter=allowed, limit=limit))
+                    hits += [(int(hit["seq"]), float(hit.score or 0.0)) for hit in found]
+        return hits if newest_first else sorted(hits, key=lambda hit: (-hit[1], -hit[0]))[:limit]
 
     def _compile(self, node: Node, fields: list[str]) -> Query:
         if isinstance(node, Match):
@@ -183,6 +229,15 @@ class WhooshEngine(Engine):
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            searchers, self._searchers = self._searchers, None  # type: ignore[assignment]
+            for searcher in (searchers or {}).values():
+                searcher.close()
+
+
+def _guarded(action: Any) -> Any:
+    try:
+        return action()
+    except EngineDamaged:
+        raise
+    except Exception as error:  # Whoosh raises many kinds on a missing or damaged file
+        raise EngineDamaged(f"Whoosh failed reading the index ({type(error).__name__}: {str(error)[:160]})") from None
