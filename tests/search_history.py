@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from workbench.search.fields import TEXT_FIELDS, field_texts, filter_values
+from workbench.search.fields import FILTER_FIELDS, TEXT_FIELDS, document, field_texts
 from workbench.search.syntax import And, Everything, Match, Node, Not, Or
 from workbench.search.tokens import tokenize
 from workbench.store.catalog import InvocationCatalog
@@ -106,7 +106,7 @@ def expected_seqs(records: list[tuple[int, dict[str, Any]]], node: Node, fields:
     allowed.setdefault("org_id", ["acme"])
     found = []
     for seq, record in records:
-        values = filter_values(record)
+        values = {name: document(seq, record).get(name, "") for name in FILTER_FIELDS}
         if all(values[name] in options for name, options in allowed.items()) and matches(record, node, fields):
             found.append(seq)
     return sorted(found, reverse=True)

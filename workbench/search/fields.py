@@ -45,35 +45,28 @@ def index_fields(query_against: list[str]) -> list[str]:
 
 
 def field_texts(record: dict[str, Any]) -> dict[str, str]:
-    """The searchable text of a record, by index field."""
-    status = record.get("invocation_status") or {}
-    return {
-        "output": status.get("output") or "",
-        "exception_message": status.get("exception_message") or "",
-        "exception_type": status.get("exception_type") or "",
-        "stack_trace": "\n".join(status.get("exception_stack_trace") or []),
-        "logs": "\n".join(record.get("logs") or []),
-    }
-
-
-def filter_values(record: dict[str, Any]) -> dict[str, str]:
-    """The exact-match fields of a record (empty when the record has none)."""
-    source = record.get("invocation_source") or {}
-    return {
-        "org_id": record.get("org_id") or "",
-        "tool_id": record.get("tool_id") or "",
-        "source_type": source.get("type") or "",
-        "conversation_id": source.get("conversation_id") or "",
-        "sim_run_id": source.get("simulation_unit_test_set_run_id") or "",
-        "succeeded": "true" if (record.get("invocation_status") or {}).get("succeeded") else "false",
-    }
+    """The searchable text of a record, by index field (empty strings where it has none)."""
+    fields = document(0, record)
+    return {name: fields.get(name, "") for name in TEXT_FIELDS}
 
 
 def document(seq: int, record: dict[str, Any]) -> dict[str, Any]:
     """The document both engines index for a record: seq, filter values and texts (empty values
-    left out)."""
-    fields: dict[str, Any] = {"seq": seq}
-    for name, value in (filter_values(record) | field_texts(record)).items():
-        if value:
-            fields[name] = value
-    return fields
+    left out). Written out in one dict: it runs once per record of a rebuild."""
+    status = record.get("invocation_status") or {}
+    source = record.get("invocation_source") or {}
+    fields = {
+        "seq": seq,
+        "org_id": record.get("org_id"),
+        "tool_id": record.get("tool_id"),
+        "source_type": source.get("type"),
+        "conversation_id": source.get("conversation_id"),
+        "sim_run_id": source.get("simulation_unit_test_set_run_id"),
+        "succeeded": "true" if status.get("succeeded") else "false",
+        "output": status.get("output"),
+        "exception_message": status.get("exception_message"),
+        "exception_type": status.get("exception_type"),
+        "stack_trace": "\n".join(status.get("exception_stack_trace") or ()),
+        "logs": "\n".join(record.get("logs") or ()),
+    }
+    return {name: value for name, value in fields.items() if value}

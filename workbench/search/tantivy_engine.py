@@ -38,6 +38,7 @@ class TantivyWriter(EngineWriter):
     """A tantivy IndexWriter for one update: created, fed in batches, committed, dropped."""
 
     def __init__(self, index: tantivy.Index, bulk: bool) -> None:
+        self._schema = index.schema
         deadline = time.monotonic() + WRITER_LOCK_WAIT_SECONDS
         while True:
             try:
@@ -53,14 +54,9 @@ class TantivyWriter(EngineWriter):
                 time.sleep(0.05)  # a writer of this process still being dropped, most likely
 
     def add(self, documents: list[dict[str, Any]]) -> None:
-        add = self._writer.add_document
+        add, schema, convert = self._writer.add_document, self._schema, tantivy.Document.from_dict
         for fields in documents:
-            document = tantivy.Document()
-            document.add_unsigned("seq", fields["seq"])
-            for name, value in fields.items():
-                if name != "seq":
-                    document.add_text(name, value)
-            add(document)
+            add(convert(fields, schema))  # the schema makes seq an unsigned integer
 
     def commit(self) -> None:
         self._writer.commit()
