@@ -123,6 +123,8 @@ class SearchIndex:
             return "the search index is damaged (meta.json is unreadable)" if self.meta_path.exists() else "the search index does not exist yet"
         if meta.get("schema") != SCHEMA_VERSION:
             return f"the search index has schema {meta.get('schema')}, this workbench uses {SCHEMA_VERSION}"
+        if not isinstance(meta.get("data"), str) or not isinstance(meta.get("indexed_seq"), int):
+            return "the search index is damaged (meta.json lacks its data directory or checkpoint)"
         if meta.get("engine") != self.engine_name:
             return f"the search index was built with {meta.get('engine')}, this workbench is set to {self.engine_name}"
         if meta.get("generation") != self.catalog.generation:
@@ -173,8 +175,8 @@ class SearchIndex:
 
     def backlog(self) -> int:
         """How many recorded invocations the index does not hold yet."""
-        meta = self.meta() or {}
-        return max(0, self.catalog.max_seq() - int(meta.get("indexed_seq", 0)))
+        indexed = (self.meta() or {}).get("indexed_seq", 0)
+        return max(0, self.catalog.max_seq() - (indexed if isinstance(indexed, int) else 0))
 
     def status(self) -> IndexStatus:
         """Usable or not (and why), how much is indexed of what is recorded, the size on disk."""
@@ -183,8 +185,17 @@ class SearchIndex:
         except IndexUnusable as error:
             meta, usable, problem = self.meta() or {}, False, str(error)
         self.catalog.sync()
-        size = sum(p.stat().st_size for p in self.directory.rglob("*") if p.is_file()) if self.directory.is_dir() else 0
-        return IndexStatus(usable, problem, self.engine_name, int(meta.get("indexed_seq", 0)), self.catalog.max_seq(), size)
+        indexed = meta.get("indexed_seq", 0)
+        return IndexStatus(usable, problem, self.engine_name, indexed if isinstance(indexed, int) else 0, self.catalog.max_seq(), self._size())
+
+    def _size(self) -> int:
+        total = 0
+        for path in self.directory.rglob("*") if self.directory.is_dir() else ():
+            try:
+                total += path.stat().st_size if path.is_file() else 0
+            except OSError:
+                pass  # removed by a rebuild meanwhile
+        return total
 
     # -- writing ------------------------------------------------------------------------------
 
