@@ -84,7 +84,7 @@ def _has(tokens: list, match: Match) -> bool:
     return False
 
 
-def matches(record: dict[str, Any], node: Node, fields: list[str], cache: dict[str, list] | None = None) -> bool:
+def matches(record: dict[str, Any], node: Node, fields: tuple[str, ...], cache: dict[str, list] | None = None) -> bool:
     """Whether the record satisfies the parsed query (the reference semantics)."""
     if cache is None:
         cache = {name: tokenize(text) for name, text in field_texts(record).items()}
@@ -101,7 +101,7 @@ def matches(record: dict[str, Any], node: Node, fields: list[str], cache: dict[s
     raise TypeError(node)
 
 
-def expected_seqs(records: list[tuple[int, dict[str, Any]]], node: Node, fields: list[str] = list(TEXT_FIELDS), **allowed: list[str]) -> list[int]:
+def expected_seqs(records: list[tuple[int, dict[str, Any]]], node: Node, fields: tuple[str, ...] = TEXT_FIELDS, **allowed: list[str]) -> list[int]:
     """Seqs of the org's records the query must find, newest first."""
     allowed.setdefault("org_id", ["acme"])
     found = []

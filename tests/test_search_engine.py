@@ -139,7 +139,7 @@ def test_has_more_says_whether_more_matched_than_were_returned(built) -> None:
     index, records, _ = built
     total = len(expected_seqs(records, parse_query("zanzibar").root))
     for newest_first in (True, False):
-        ask = lambda limit: index.search(SearchRequest("zanzibar", [], SearchFilters("acme"), newest_first, limit))  # noqa: E731
+        ask = lambda limit, n=newest_first: index.search(SearchRequest("zanzibar", [], SearchFilters("acme"), n, limit))  # noqa: E731
         assert ask(total).has_more is False and len(ask(total).hits) == total
         assert ask(total - 1).has_more is True and len(ask(total - 1).hits) == total - 1
         assert ask(0).hits == [] and ask(0).has_more is True

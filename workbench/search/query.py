@@ -41,6 +41,8 @@ class Unreadable(Exception):
 
 @dataclass(frozen=True)
 class Lexeme:
+    """One piece of a query: a word, a phrase, a field name, a parenthesis or an operator."""
+
     kind: str  # WORD PHRASE FIELD LP RP AND OR NOT NEG
     text: str = ""
 

@@ -194,7 +194,8 @@ class WhooshEngine(Engine):
                     break
                 searcher = self._searchers[number]
                 if newest_first:
-                    found = _guarded(lambda s=searcher: s.search(query, filter=allowed, limit=limit - len(hits), sortedby="seq", reverse=True))
+                    wanted = limit - len(hits)
+                    found = _guarded(lambda s=searcher, n=wanted: s.search(query, filter=allowed, limit=n, sortedby="seq", reverse=True))
                     hits += [(int(hit["seq"]), 0.0) for hit in found]
                 else:
                     found = _guarded(lambda s=searcher: s.search(query, filter=allowed, limit=limit))
