@@ -76,7 +76,7 @@ def run(records: int, samples: int) -> None:
     home = Path(tempfile.mkdtemp())
     try:
         service = ToolService(Settings(home=home, runtime="process"))
-        log = service.ctx.invocations
+        log = service.workspace.invocations
         generate_invocations(service, "acme", 10, days=1)
         record = next(iter(log))
         line = json.dumps(record, separators=(",", ":"), sort_keys=True).encode() + b"\n"
@@ -87,13 +87,13 @@ def run(records: int, samples: int) -> None:
         small, bare = paired(lambda: log.append({**record, "id": new_id()}, datetime.now(UTC)), lambda: bare_append(spare, line), samples)
         row("append, 10 stored", small, bare, "bare append+fsync")
         generate_invocations(service, "acme", records, seed=2, days=30)
-        service.ctx.catalog.sync()
+        service.workspace.catalog.sync()
         large, bare = paired(lambda: log.append({**record, "id": new_id()}, datetime.now(UTC)), lambda: bare_append(today, line), samples)
         row(f"append, {records:,} stored", large, bare, "bare append+fsync")
         row(f"append, {records:,} stored", large, small, "10 stored")
 
         print("\ncatalog catch-up before each read")
-        catalog = service.ctx.catalog
+        catalog = service.workspace.catalog
         catalog.sync()
         segments = log.segments()
         row(f"nothing new ({len(segments)} segments)", *paired(catalog.sync, lambda: [s.stat() for s in log.segments()], samples), "stat every segment")
@@ -107,7 +107,7 @@ def run(records: int, samples: int) -> None:
         for index in range(30):
             service.create_tool("acme", {"name": f"bench_{index}", "description": "d" * 400, "tags": {}})
         tool = {"name": "x", "description": "d" * 400}
-        store = service.ctx.metadata
+        store = service.workspace.metadata
 
         def our_write() -> None:
             with store.write() as db:
@@ -117,7 +117,7 @@ def run(records: int, samples: int) -> None:
         row("read (validated)", *paired(store.load, lambda: json.loads(store.path.read_bytes()), samples), "bare json.loads")
 
         print("\nhealth check")
-        directory = DataDirectory.at(service.ctx.paths)
+        directory = DataDirectory.at(service.workspace.paths)
         checked, read_all = paired(lambda: check(directory), lambda: [json.loads(raw) for segment in log.segments() for raw in segment.open("rb")], 3)
         total = service.count_invocations("acme")
         row(f"whole data directory, {total:,} records", checked, read_all, "json.loads every line")

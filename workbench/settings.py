@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     config_home: Path | None = Field(
         default=None, description="Where the app keeps its own settings (theme) and user themes; defaults to the platform's user config dir."
     )
+    search_engine: Literal["tantivy", "whoosh"] = Field(
+        default="tantivy",
+        description="The full-text engine of the search index: tantivy (fast), or Whoosh (pure Python). Switching rebuilds the index.",
+    )
 
     remote: str | None = Field(default=None, description="Work against this Tools API server instead of the local data directory.")
     api_key_id: str | None = Field(default=None, description="Remote mode: the API key id (x-api-key-id).")

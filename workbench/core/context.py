@@ -52,10 +52,11 @@ class Workspace:
         self.invocations = InvocationLog(self.paths.invocations, Quarantine(self.paths.quarantine), invocation_problem)
         self.catalog = InvocationCatalog(self.paths.catalog, self.invocations)
         self.queries = InvocationQueries(self.catalog)
-        self.search_index = SearchIndex(self.paths.search_index, self.catalog)
+        engine = self.settings.search_engine
+        self.search_index = SearchIndex(self.paths.search_index, self.catalog, engine)
         self.events = EventBus()
         self.indexer = Indexer(
-            self.paths.search_index, self.paths.catalog, self.paths.invocations, on_progress=lambda done, total: self.events.emit(IndexProgress(done, total))
+            self.paths.search_index, self.paths.catalog, self.invocations, engine, on_progress=lambda done, total: self.events.emit(IndexProgress(done, total))
         )
         self.runtimes = Runtimes(self.settings, self.paths)
         self.locks = OperationLocks(self.paths.operation_locks)

@@ -16,9 +16,7 @@ from workbench.core.results import IndexStatus, Progress, SearchHit, SearchPage
 from workbench.core.validation import ModelOrDict, check_org, parse
 from workbench.core.versions import VersionConstraint
 from workbench.errors import BadRequest, NotFound, ServiceUnavailable
-from workbench.search.index import IndexUnusable, SearchIndex
-from workbench.search.indexer import Indexer
-from workbench.search.query import filter_query, index_fields, parse_query, snippets
+from workbench.search import IndexUnusable, Indexer, SearchFilters, SearchIndex, SearchRequest, SearchResult, index_fields, snippets
 from workbench.store.invocation_queries import SORT_COLUMNS, InvocationFilter, InvocationQueries, ToolSelection
 
 SOURCE_TYPES = {
@@ -40,11 +38,10 @@ def _source_types(raw: list[str]) -> list[str]:
 class History:
     """The org's recorded invocations: pages, counts, one by id, and full-text search."""
 
-    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer, engine: str = "whoosh") -> None:
+    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer) -> None:
         self.queries = queries
         self.search_index = search_index
         self.indexer = indexer
-        self.engine = engine
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -102,41 +99,49 @@ class History:
     def search_page(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchPage:
         """Full-text search with the filters; hits newest first (or by relevance) with snippets.
 
-        If the index is missing, damaged or of an older schema, it is rebuilt: here with
-        ``on_rebuild`` reporting progress, else in the background while this answers 503.
+        Plain text always searches (the query language is an extra). If the index is missing,
+        damaged or of an older schema or engine, it is rebuilt (or a killed rebuild resumed): here
+        with ``on_rebuild`` reporting progress, else in the background while this answers 503.
         """
         check_org(org_id)
         q = parse(SearchInvocationsQuery, query, "search query")
-        fields = index_fields(q.query_against)
-        text_query = parse_query(q.query, fields)
-        filters = filter_query(
-            org_id,
-            tool_id=q.tool_id,
-            source_type=_source_types(q.invocation_source_type),
-            conversation_id=q.conversation_id,
-            sim_run_id=q.simulation_unit_test_set_run_id,
-            succeeded=None if q.succeeded is None else ["true" if q.succeeded else "false"],
+        request = SearchRequest(
+            text=q.query,
+            fields=index_fields(q.query_against),
+            filters=SearchFilters(
+                org_id,
+                tool_id=list(q.tool_id),
+                source_type=_source_types(q.invocation_source_type),
+                conversation_id=list(q.conversation_id),
+                sim_run_id=list(q.simulation_unit_test_set_run_id),
+                succeeded=q.succeeded,
+            ),
+            newest_first=q.order == "newest",
+            limit=q.limit,
         )
-        index = self.search_index
-        try:
-            index.check()
-        except IndexUnusable as problem:
-            if on_rebuild is None:
-                self.indexer.nudge(rebuild=True)
-                raise ServiceUnavailable(f"{problem}; it is being rebuilt, search again shortly") from None
-            index.rebuild(progress=on_rebuild)
-        if index.backlog():
-            self.indexer.nudge()  # searches what is indexed now; the rest follows shortly
-        hits, terms = index.search(text_query, filters, q.order == "newest", q.limit + 1)
-        has_more = len(hits) > q.limit
-        hits = hits[: q.limit]
-        located = self.queries.locate_seqs(seq for seq, _ in hits)
-        found = [(seq, score) for seq, score in hits if seq in located]
+        result = self._search(request, on_rebuild)
+        located = self.queries.locate_seqs(seq for seq, _ in result.hits)
+        found = [(seq, score) for seq, score in result.hits if seq in located]
         records = self.queries.records([located[seq] for seq, _ in found])
         return SearchPage(
-            hits=[SearchHit(ToolInvocationInstance.model_validate(record), snippets(record, terms, fields), score) for (seq, score), record in zip(found, records)],
-            has_more=has_more,
+            hits=[SearchHit(ToolInvocationInstance.model_validate(r), snippets(r, result.query, request.fields), score) for (_, score), r in zip(found, records)],
+            has_more=result.has_more,
+            read_literally=result.query.reason if result.query.literal else None,
         )
+
+    def _search(self, request: SearchRequest, on_rebuild: Progress | None) -> SearchResult:
+        index = self.search_index
+        for _ in range(2):
+            try:
+                if index.backlog():
+                    self.indexer.nudge()  # searches what is indexed now; the rest follows shortly
+                return index.search(request)
+            except IndexUnusable as problem:
+                if on_rebuild is None:
+                    self.indexer.nudge(rebuild=True)
+                    raise ServiceUnavailable(f"{problem}; it is being rebuilt, search again shortly") from None
+                index.update(progress=on_rebuild, blocking=True)  # rebuilds, or resumes a killed rebuild
+        raise ServiceUnavailable("the search index could not be rebuilt; see `workbench doctor`")
 
     def search_invocations(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchInvocationsResponse:
         """The API's search: the matching invocations."""
@@ -157,11 +162,7 @@ class History:
         return self.search_index.rebuild(progress=progress)
 
     def index_status(self) -> IndexStatus:
-        index = self.search_index
-        try:
-            meta = index.check()
-            usable, problem = True, None
-        except IndexUnusable as error:
-            meta, usable, problem = index.meta() or {}, False, str(error)
-        index.catalog.sync()
-        return IndexStatus(usable=usable, problem=problem, engine=self.engine, indexed=int(meta.get("indexed_seq", 0)), recorded=index.catalog.max_seq())
+        status = self.search_index.status()
+        return IndexStatus(
+            usable=status.usable, problem=status.problem, engine=status.engine, indexed=status.indexed, recorded=status.recorded, size_bytes=status.size_bytes
+        )

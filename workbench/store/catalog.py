@@ -134,7 +134,8 @@ class InvocationCatalog:
         fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # switching needs the file to itself
+                conn.execute("PRAGMA journal_mode=WAL")  # once: the mode stays with the file
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
             version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
