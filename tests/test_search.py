@@ -198,3 +198,15 @@ def test_cli_search_and_index_rebuild(run_cli, service: ToolService, history) ->
     assert code == 0 and "hit(s) for" in out and "as written" in out  # searched literally, and said so
     code, out, err = run_cli("index", "rebuild", "--json")
     assert json.loads(out) == {"indexed": N + 100} and "indexing invocations" in err
+
+
+def test_the_health_check_covers_the_index_and_repair_rebuilds_it(service: ToolService, settings: Settings, home, history) -> None:
+    assert service.data_health().healthy
+    meta = home / "index" / "search" / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "schema": 0}))  # an index of another workbench
+    report = ToolService(settings).data_health()
+    [finding] = [f for f in report.findings if f.part == "search index"]
+    assert not report.healthy and not finding.healthy and "rebuild it from the log" in (finding.repair or "")
+    outcome = ToolService(settings).repair_data()
+    assert any("rebuilt the search index" in line for line in outcome.done) and outcome.after.healthy
+    assert _answers(ToolService(settings))[0]  # and it answers again

@@ -12,10 +12,10 @@ from workbench.core.requests import (
     SearchInvocationsQuery,
     SearchInvocationsResponse,
 )
-from workbench.core.results import IndexStatus, Progress, SearchHit, SearchPage
+from workbench.core.results import Finding, IndexStatus, Progress, SearchHit, SearchPage
 from workbench.core.validation import ModelOrDict, check_org, parse
 from workbench.core.versions import VersionConstraint
-from workbench.errors import BadRequest, NotFound, ServiceUnavailable
+from workbench.errors import BadRequest, NotFound, ServiceUnavailable, WorkbenchError
 from workbench.search import IndexUnusable, Indexer, SearchFilters, SearchIndex, SearchRequest, SearchResult, index_fields, snippets
 from workbench.store.invocation_queries import SORT_COLUMNS, InvocationFilter, InvocationQueries, ToolSelection
 
@@ -160,6 +160,20 @@ class History:
     def rebuild_index(self, progress: Progress | None = None) -> int:
         """Rebuild the search index from the log; returns the number of invocations indexed."""
         return self.search_index.rebuild(progress=progress)
+
+    def index_health(self) -> Finding:
+        """The search index's part of the data directory's health check (it only reads)."""
+        try:
+            status = self.search_index.status()
+        except WorkbenchError as error:
+            return Finding("search index", False, f"could not be checked: {error.message}", "repair the catalog first, then check again")
+        if not status.usable and not self.search_index.meta_path.exists():
+            return Finding("search index", True, f"not built yet: it is built on the first search ({status.recorded:,} invocations)")
+        if not status.usable:
+            return Finding("search index", False, status.problem or "unusable", f"rebuild it from the log ({status.recorded:,} invocations)", action="rebuild_index")
+        behind = status.recorded - status.indexed
+        found = f"{status.engine}, holds {status.indexed:,} of {status.recorded:,} invocations"
+        return Finding("search index", True, found + (f" ({behind:,} not indexed yet: indexed on the next search or by a running app)" if behind else ""))
 
     def index_status(self) -> IndexStatus:
         status = self.search_index.status()

@@ -204,10 +204,17 @@ class ToolService(OfflineOperations):
         self.workspace.indexer.stop()
 
     def data_health(self) -> HealthReport:
-        return check(self.workspace.data_directory())
+        report = check(self.workspace.data_directory())
+        report.findings.append(self.history.index_health())
+        return report
 
     def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
-        return repair(self.workspace.data_directory(), plan)
+        plan = plan or self.data_health()
+        outcome = repair(self.workspace.data_directory(), plan)  # the stores first: the index derives from them
+        if any(f.action == "rebuild_index" for f in plan.findings):
+            outcome.done.append(f"rebuilt the search index from the log ({self.rebuild_index():,} invocations)")
+        after = self.data_health()
+        return RepairOutcome(outcome.done, after.problems, after)
 
     def runtime_report(self) -> Any:
         return self.workspace.runtimes.report()
