@@ -181,7 +181,7 @@ def test_a_worker_killed_mid_run_is_replaced(dservice: ToolService, tool_id: str
     runner.start()
     time.sleep(1.5)
     for container in labelled(dservice, "containers"):
-        if container.name.endswith("-bridge-0") or container.name.endswith("-bridge-1"):
+        if container.name.endswith("-net-0") or container.name.endswith("-net-1"):
             container.kill()
     runner.join(30)
     [lost] = results

@@ -64,7 +64,7 @@ class ServiceContext:
         if name == self.runner.name:
             return self.runner
         if name == "process":
-            return ProcessRunner(self.paths.wheelhouse)
+            return ProcessRunner(self.settings, self.paths)
         from workbench.runtime.docker_runner import DockerRunner
 
         try:
