@@ -11,6 +11,12 @@ from workbench.cli.common import Env, command_options, print_fields, print_json
 from workbench.runtime.selection import inspect_runtime
 
 
+def runtime_summary(env: Env) -> dict[str, str]:
+    """The runtime in use, why, and its sandbox: what `workbench paths` adds to the paths."""
+    report, _ = inspect_runtime(env.settings)
+    return {"runtime": f"{report.active} ({report.reason})", "sandbox": report.sandbox}
+
+
 def _prepare(env: Env, docker: bool) -> list[dict[str, str]]:
     from workbench.runtime.prepare import prepare
 

@@ -81,7 +81,7 @@ class DockerRunner:
                 raise StageFailed(
                     "build",
                     f"the base image {base} is not present and could not be pulled ({error.explanation or error}); "
-                    "build one with scripts/build-base-image, or set WORKBENCH_BASE_IMAGE to an image you have",
+                    "make it with `workbench runtime prepare` (as root; from Debian packages), or set WORKBENCH_BASE_IMAGE to an image you have",
                 ) from None
 
     def image_python(self) -> ImagePython:
@@ -173,6 +173,7 @@ class DockerRunner:
             detach=True,
             auto_remove=True,
             network_mode="bridge" if network else "none",
+            environment={"MALLOC_ARENA_MAX": "2"},  # threads' malloc arenas would eat a run's address-space limit
             volumes={str(run_dir): {"bind": SOCKET_DIR, "mode": "rw"}, str(copy_shim(self.pool.run_dir / "shim")): {"bind": f"{TOOL_ROOT}/shim", "mode": "ro"}},
             labels={"workbench": "1", "workbench.home": self.home, "workbench.image": build.directory.name, "workbench.role": "worker"},
             **self._limits(),

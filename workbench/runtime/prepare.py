@@ -90,15 +90,15 @@ def _image_present(image: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
 
 
-def debian_mirror(suite: str) -> str | None:
+def debian_mirror(suite: str, etc: Path = Path("/etc")) -> str | None:
     """The Debian mirror this machine's apt uses for ``suite`` (deb822 or one-line sources)."""
-    deb822 = Path("/etc/apt/sources.list.d/debian.sources")
+    deb822 = etc / "apt/sources.list.d/debian.sources"
     if deb822.exists():
         for stanza in deb822.read_text().split("\n\n"):
             fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
             if suite in fields.get("Suites", "").split() and fields.get("URIs"):
                 return fields["URIs"].split()[0]
-    listing = Path("/etc/apt/sources.list")
+    listing = etc / "apt/sources.list"
     if listing.exists():
         for line in listing.read_text().splitlines():
             parts = line.split()
