@@ -54,6 +54,7 @@ def _apt_install(packages: list[str], say: Say) -> str | None:
 
 
 def ensure_bubblewrap(say: Say) -> Step:
+    """bubblewrap, the process runtime's sandbox: installed if missing (root, apt)."""
     if shutil.which("bwrap"):
         return Step("bubblewrap", "ok", shutil.which("bwrap") or "")
     problem = _apt_install(["bubblewrap"], say)
@@ -65,6 +66,7 @@ def _daemon_answers() -> bool:
 
 
 def ensure_docker(say: Say, wait: float = 60.0) -> Step:
+    """A Docker daemon that answers: installed and started if missing (root, apt)."""
     if _daemon_answers():
         return Step("docker daemon", "ok", "answers")
     if not _root():
@@ -137,6 +139,7 @@ def build_base_image(image: str, say: Say, suite: str = "bookworm") -> Step:
 
 
 def ensure_base_image(image: str, say: Say) -> Step:
+    """The base image: made from Debian packages (the default) or pulled (any other)."""
     if _image_present(image):
         return Step("base image", "ok", f"{image} is present")
     if image.startswith("workbench-base:") or image == DEFAULT_BASE_IMAGE:

@@ -79,6 +79,7 @@ class ProcessRunner:
 
     @property
     def sandboxed(self) -> bool:
+        """Do tools run in the sandbox (unless the user opted out)?"""
         return not self.settings.unsandboxed
 
     def refusal(self) -> str | None:
@@ -92,6 +93,7 @@ class ProcessRunner:
     # -- building -----------------------------------------------------------------------------
 
     def build(self, spec: BuildSpec, directory: Path, log: Callable[[str], None] = lambda _: None) -> Build:
+        """A virtual environment with the project's dependencies; refused without a sandbox."""
         refusal = self.refusal()
         if refusal:
             raise StageFailed("build", refusal)
@@ -108,6 +110,7 @@ class ProcessRunner:
         return Build(self.name, directory, spec, details)
 
     def load(self, directory: Path, spec: BuildSpec, details: dict[str, Any]) -> Build:
+        """A build made earlier, from its record."""
         return Build(self.name, directory, spec, details)
 
     def _install(self, dependencies: list[str], venv: Path, log: Callable[[str], None]) -> None:
@@ -191,15 +194,18 @@ class ProcessRunner:
     # -- running ------------------------------------------------------------------------------
 
     def describe(self, build: Build) -> ShimResponse:
+        """Load the entry point in a sealed run: its input schema, or why it failed."""
         return self.runs.describe(build)
 
     def invoke(self, build: Build, request: dict[str, Any], env: dict[str, str], timeout: float) -> ShimResponse:
+        """One input in a sealed run of a warm worker; refused without a sandbox."""
         refusal = self.refusal()
         if refusal:
             return failure("SandboxError", refusal)
         return self.runs.invoke(build, request, env, timeout)
 
     def run_check(self, build: Build, command: str, env: dict[str, str], timeout: float) -> CheckResult:
+        """A project check in a sealed run without network."""
         return self.runs.check(build, command, env, timeout)
 
     def prewarm(self, build: Build) -> None:

@@ -30,6 +30,7 @@ def _check(result: int, what: str) -> None:
 
 
 def main() -> None:
+    """Stage the sources, drop to the user, exec bubblewrap (never returns)."""
     spec = json.loads(sys.argv[1])
     libc = ctypes.CDLL(None, use_errno=True)
     stage = spec["stage"]

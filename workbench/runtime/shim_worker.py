@@ -8,10 +8,10 @@ time: each is sealed and waits for its request on a pipe, so that cost is paid b
 invocations, beside the worker, not during one. The worker itself never forks while it serves.
 It exits after ``--idle`` seconds unused, or on a ``shutdown`` request.
 
-A sealed run (``--sealed``; see :mod:`shim_seal`) is three processes: a supervisor that entered
-the run's namespaces (killing it on a timeout takes the rest down), the run's PID 1 that reaps,
-and the run itself, which drops every capability, takes its limits, and only then reads its
-request. When the run ends its PID namespace ends, and every process in it.
+A sealed run (``--sealed``; see :mod:`shim_seal`) is two processes: a supervisor that entered the
+run's namespaces (killing it on a timeout takes the run down), and the run itself, PID 1 of its
+PID namespace, which drops every capability, takes its limits, and only then reads its request.
+When the run ends its PID namespace ends, and every process in it.
 
 Without ``--sealed`` (WORKBENCH_UNSANDBOXED=1, for development only) a run is a plain process in
 its own session and a scratch directory; both are removed at its end (what left the session stays).
@@ -97,6 +97,7 @@ def _reap() -> None:
 
 
 def main(argv: list[str]) -> None:
+    """Serve as the worker: read the options, import the tool, serve until idle or told to stop."""
     options = run.Options(argv)
     run.BASE_ENV.update(os.environ)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # PID 1 ignores it unless handled
@@ -122,6 +123,7 @@ class Worker:
         self.maker = self.start_maker()
 
     def start_maker(self) -> socket.socket:
+        """Fork the spare maker (once, before serving) and keep our end of its socket."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if os.fork() == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -143,6 +145,7 @@ class Worker:
             self.pending += missing
 
     def receive_spare(self) -> None:
+        """A spare from the maker: keep it, or give it to a request that waits for one."""
         try:
             message, fds, _, _ = socket.recv_fds(self.maker, 32, 2)
         except OSError:
@@ -156,6 +159,7 @@ class Worker:
             self.dispatch(*self.waiting.pop(0))
 
     def listen(self) -> socket.socket:
+        """Bind the worker's socket; its path appears only once it accepts."""
         path = self.options.socket_path
         try:
             os.unlink(path)
@@ -170,6 +174,7 @@ class Worker:
         return listener
 
     def send(self, conn: Any, payload: dict[str, Any]) -> None:
+        """One JSON line to a client; a client that went away loses its answer."""
         try:
             conn.setblocking(True)
             conn.sendall(json.dumps(payload).encode() + b"\n")
@@ -178,6 +183,7 @@ class Worker:
             pass  # the client went away; its result is lost with it
 
     def start(self, conn: Any, request: dict[str, Any]) -> None:
+        """Handle one request: cancel, ping, shutdown, or a run for a spare."""
         request_id = str(request.get("id"))
         action = request.get("action")
         if action == "cancel":
@@ -200,6 +206,7 @@ class Worker:
         self.top_up()
 
     def dispatch(self, conn: Any, request: dict[str, Any]) -> None:
+        """Hand a request to a spare: the run starts as soon as its pipe has it."""
         pid, request_w, read_fd = self.spares.pop(0)
         data = memoryview(json.dumps(request).encode() + b"\n")
         try:
@@ -222,6 +229,7 @@ class Worker:
             pass
 
     def read_child(self, child: _Child) -> None:
+        """A run's response pipe: answer on its first line, finish on how it ended."""
         try:
             chunk = os.read(child.pipe, 65536)
         except BlockingIOError:
@@ -246,6 +254,7 @@ class Worker:
                 self.send(child.conn, {**message, "id": child.request_id})  # at once, before the run has exited
 
     def finish(self, child: _Child, status: int | None) -> None:
+        """The run is over: forget it, and answer for it if it never answered."""
         self.selector.unregister(child.pipe)
         os.close(child.pipe)
         self.children.pop(child.request_id, None)
@@ -253,6 +262,7 @@ class Worker:
             self.send(child.conn, {**self.failure_of(child, status), "id": child.request_id})
 
     def failure_of(self, child: _Child, status: int | None) -> dict[str, Any]:
+        """Why a run ended without an answer, as the run's failure."""
         if child.cancelled:
             return run.failed("TimeoutError", "the invocation was stopped")
         if _oom_kills() > child.oom_before:
@@ -266,6 +276,7 @@ class Worker:
         return run.failed("SandboxError", "the run ended without a result")
 
     def read_connection(self, conn: Any) -> None:
+        """Requests from a client connection, one JSON line each."""
         try:
             chunk = conn.recv(65536)
         except (BlockingIOError, InterruptedError):
@@ -284,6 +295,7 @@ class Worker:
                 self.start(conn, json.loads(line))
 
     def serve(self) -> None:
+        """Listen, keep spares coming, and serve until idle or told to stop."""
         listener = self.listen()
         self.selector.register(listener, selectors.EVENT_READ, "listener")
         self.top_up()
@@ -293,6 +305,7 @@ class Worker:
             self.stop(listener)
 
     def loop(self, listener: socket.socket) -> None:
+        """The event loop; it never forks, so an answer is never kept waiting."""
         last_active = time.monotonic()
         while not self.stopping:
             events = self.selector.select(timeout=1.0)
@@ -315,6 +328,7 @@ class Worker:
                     self.read_child(key.data)
 
     def stop(self, listener: socket.socket) -> None:
+        """End every run and spare, the maker, and the socket."""
         try:
             os.unlink(self.options.socket_path)
         except OSError:

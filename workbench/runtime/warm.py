@@ -33,9 +33,11 @@ class WarmRuns:
         self.errors = errors  # the runtime's own "could not start a worker" errors
 
     def key(self, build: Build, network: str) -> str:
+        """The pool key of a build's workers with or without network."""
         return f"{build.directory.name}-{network}"
 
     def network_for(self, build: Build, mode: str) -> str:
+        """Which workers run an invocation in ``mode``: simulation goes offline unless the project allows network."""
         if mode == "conversation-simulation" and not build.spec.simulation_network and not build.details.get("simulation_network"):
             return OFFLINE
         return NETWORK
@@ -55,10 +57,12 @@ class WarmRuns:
             return failure("SandboxError", f"could not start a worker: {getattr(error, 'explanation', None) or error}")
 
     def describe(self, build: Build) -> ShimResponse:
+        """Load the entry point in a sealed run: its input schema, or why it failed."""
         request = {"action": "describe", "entry_point": build.spec.entry_point, "input_model": build.spec.input_model}
         return self.call(build, OFFLINE, request, timeout=60)
 
     def invoke(self, build: Build, request: dict[str, Any], env: dict[str, str], timeout: float) -> ShimResponse:
+        """One input in a sealed run; ``env`` (secrets included) goes over the socket."""
         payload = {"action": "invoke", "entry_point": build.spec.entry_point, "input_model": build.spec.input_model, "env": env, **request}
         return self.call(build, self.network_for(build, request.get("invocation_mode", "regular")), payload, timeout)
 
