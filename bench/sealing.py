@@ -65,6 +65,35 @@ def measure(runtime: str, runs: int) -> dict[str, float]:
     return {"publish": publish, "first": first, "p50": statistics.median(one), "p95": percentile(one, 0.95), "ten": statistics.median(parallel)}
 
 
+def spare_cost(samples: int = 100) -> tuple[float, float]:
+    """What sealing adds to one spare, measured here: a fork that exits at once, against a fork
+    that enters a run's namespaces (user, mount, PID, IPC; tmpfs scratch) and forks the run's PID 1
+    (medians, ms, until the spare's process tree is gone)."""
+    from workbench.runtime import shim_seal
+
+    def plain() -> None:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+    def sealed() -> None:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                shim_seal.enter_run_namespaces(1 << 20)
+                child = os.fork()
+                if child == 0:
+                    shim_seal.drop_privileges()
+                    os._exit(0)
+                os.waitpid(child, 0)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+
+    return statistics.median(timings(plain, samples)), statistics.median(timings(sealed, samples))
+
+
 def run_variant(runtime: str, variant: str, tree: Path, runs: int) -> dict[str, float] | str:
     env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{ROOT / 'bench'}", "WORKBENCH_UNSANDBOXED": "1" if variant == "unsealed" else "0"}
     env.setdefault("WORKBENCH_BASE_IMAGE", "workbench-base:bookworm")
@@ -105,6 +134,8 @@ def main() -> None:
                 sealed = figures["sealed"]["p50"]
                 ratios = [f"sealed p50 / {name} p50 = {sealed / f['p50']:.2f}x" for name, f in figures.items() if name != "sealed"]
                 print(f"{runtime:8} {'; '.join(ratios)}")
+        plain, sealed = spare_cost()
+        print(f"one spare, made and gone: a plain fork {plain:.2f} ms; sealed (namespaces, scratch, PID 1) {sealed:.2f} ms, {sealed / plain:.1f}x")
     finally:
         shutil.rmtree(before, ignore_errors=True)
 

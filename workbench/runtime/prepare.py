@@ -53,12 +53,36 @@ def _apt_install(packages: list[str], say: Say) -> str | None:
     return None
 
 
+# Kernel switches that keep unprivileged user namespaces (which bubblewrap and sealed runs use)
+# off: Debian's, and Ubuntu's AppArmor restriction. The value that lets them work.
+USERNS_SWITCHES = {
+    "/proc/sys/kernel/unprivileged_userns_clone": "1",
+    "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "0",
+}
+
+
+def _allow_user_namespaces(say: Say) -> str | None:
+    """Turn on unprivileged user namespaces where a kernel switch keeps them off (root only)."""
+    for path, allowed in USERNS_SWITCHES.items():
+        switch = Path(path)
+        if not switch.exists() or switch.read_text().strip() == allowed:
+            continue
+        if not _root():
+            return f"unprivileged user namespaces are off: as root, sysctl -w {switch.name}={allowed}"
+        say(f"allowing unprivileged user namespaces (sysctl {switch.name}={allowed})")
+        switch.write_text(allowed)
+    return None
+
+
 def ensure_bubblewrap(say: Say) -> Step:
-    """bubblewrap, the process runtime's sandbox: installed if missing (root, apt)."""
-    if shutil.which("bwrap"):
-        return Step("bubblewrap", "ok", shutil.which("bwrap") or "")
-    problem = _apt_install(["bubblewrap"], say)
-    return Step("bubblewrap", "failed", problem) if problem else Step("bubblewrap", "done", "installed")
+    """bubblewrap, the process runtime's sandbox: installed if missing (root, apt), with the user
+    namespaces it needs allowed."""
+    installed = bool(shutil.which("bwrap"))
+    problem = None if installed else _apt_install(["bubblewrap"], say)
+    problem = problem or _allow_user_namespaces(say)
+    if problem:
+        return Step("bubblewrap", "failed", problem)
+    return Step("bubblewrap", "ok" if installed else "done", shutil.which("bwrap") or "installed")
 
 
 def _daemon_answers() -> bool:

@@ -149,11 +149,20 @@ class Bubblewrap:
         return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def probe(stage: Path, python_prefix: str = sys.base_prefix) -> str | None:
-    """Start a real sandbox and seal a run inside it: None if both work, else what failed."""
+@dataclass(frozen=True)
+class ProbeResult:
+    """What a probe found: does a sandbox start, can a run be sealed in it, and if not, why."""
+
+    sandbox: bool
+    sealed: bool
+    problem: str | None = None
+
+
+def probe(stage: Path, python_prefix: str = sys.base_prefix) -> ProbeResult:
+    """Start a real sandbox and seal a run inside it."""
     problem = sandbox_problem()
     if problem:
-        return problem
+        return ProbeResult(False, False, problem)
     with tempfile.TemporaryDirectory(prefix="workbench-probe-") as tmp:
         shim = Path(tmp) / "shim"
         copy_shim(shim)
@@ -167,8 +176,8 @@ def probe(stage: Path, python_prefix: str = sys.base_prefix) -> str | None:
         try:
             result = bwrap.run(bwrap.command(args, sources, [python, "-I", "-c", code]), {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, 30)
         except subprocess.TimeoutExpired:
-            return "the sandbox did not answer within 30 s"
+            return ProbeResult(False, False, "the sandbox did not answer within 30 s")
     if result.returncode != 0:
-        return (result.stderr.strip().splitlines() or [f"bubblewrap exited with code {result.returncode}"])[-1][:300]
+        return ProbeResult(False, False, (result.stderr.strip().splitlines() or [f"bubblewrap exited with code {result.returncode}"])[-1][:300])
     said = result.stdout.strip()
-    return None if said == "sealed" else f"a run cannot be sealed inside the sandbox: {said[:300]}"
+    return ProbeResult(True, True) if said == "sealed" else ProbeResult(True, False, f"a run cannot be sealed inside the sandbox: {said[:300]}")

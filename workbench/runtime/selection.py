@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.runtime.process import ProcessRunner, run_root
+from workbench.runtime.sandbox import ProbeResult, sandbox_problem
 from workbench.runtime.sandbox import probe as probe_sandbox
-from workbench.runtime.sandbox import sandbox_problem
 from workbench.settings import DataPaths, Settings
 
 # What a sealed run guarantees, the same in both runtimes (see README, "Sealed runs").
@@ -121,21 +121,20 @@ def _choose(settings: Settings, report: RuntimeReport) -> Any:
 
 
 def _probe_guarantees(settings: Settings, report: RuntimeReport, client: Any) -> list[Guarantee]:
+    """Which guarantees hold: a container or a bubblewrap sandbox gives the sandbox-wide ones; a
+    run sealed inside it gives the rest."""
     if settings.unsandboxed:
-        failing = set(GUARANTEES) if report.active == "process" else {"fresh scratch", "processes end with the run"}
-        problem = "WORKBENCH_UNSANDBOXED=1"
+        found = ProbeResult(report.active == "docker", False, "WORKBENCH_UNSANDBOXED=1")
     elif report.active == "docker":
         from workbench.runtime.docker_runner import DockerRunner
 
         problem = DockerRunner(settings, settings.paths(), client).probe()
-        failing = set(GUARANTEES) - set(SANDBOX_WIDE) if problem else set()
+        found = ProbeResult(True, problem is None, problem)
     else:
-        problem = probe_sandbox(run_root(settings.paths()) / "probe-stage")
-        sealed_only = sandbox_problem() is None and problem and "sealed" in problem
-        failing = (set(GUARANTEES) - set(SANDBOX_WIDE)) if sealed_only else (set(GUARANTEES) if problem else set())
-    if problem:
-        report.sandbox += f" (probe: {problem})"
-    return [Guarantee(name, name not in failing, what) for name, what in GUARANTEES.items()]
+        found = probe_sandbox(run_root(settings.paths()) / "probe-stage")
+    if found.problem:
+        report.sandbox += f" (probe: {found.problem})"
+    return [Guarantee(name, found.sealed or (found.sandbox and name in SANDBOX_WIDE), what) for name, what in GUARANTEES.items()]
 
 
 def choose_runner(settings: Settings, paths: DataPaths) -> tuple[Any, RuntimeReport]:
