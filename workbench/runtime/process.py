@@ -61,10 +61,6 @@ def run_root(paths: DataPaths) -> Path:
     return root / key
 
 
-class SandboxUnavailable(StageFailed):
-    """No sandbox here, and the user did not opt in to running tools without one."""
-
-
 class ProcessRunner:
     """Runs tools in per-build virtual environments, in sandboxed warm workers."""
 

@@ -291,8 +291,12 @@ class Worker:
         self.buffers[conn] += chunk
         *lines, self.buffers[conn] = self.buffers[conn].split(b"\n")
         for line in lines:
-            if line.strip():
-                self.start(conn, json.loads(line))
+            try:
+                request = json.loads(line) if line.strip() else None
+            except ValueError:
+                continue  # not a request; the workbench never sends one like it
+            if request is not None:
+                self.start(conn, request)
 
     def serve(self) -> None:
         """Listen, keep spares coming, and serve until idle or told to stop."""
