@@ -296,3 +296,17 @@ def test_without_a_sandbox_tools_do_not_run_unless_the_user_opts_in(
     code, out, _ = run_cli("doctor", "--json")
     report = json.loads(out)
     assert report["sandboxed"] is False and report["sandbox"].startswith("none: WORKBENCH_UNSANDBOXED=1")
+
+
+def test_deprecating_a_version_stops_its_sandboxed_workers(service: ToolService, tools_repo, settings: Settings) -> None:
+    from workbench.runtime.process import run_root
+
+    tools_repo.project("proj")
+    tool_id = service.create_tool("acme", {"name": "plain", "description": "d", "tags": {}}).id
+    service.publish_version("acme", tool_id, {"project_path": "proj", "bump_type": "major"})
+    inputs = [{"input_parameters": {"name": "x"}, "invocation_mode": mode} for mode in ("regular", "conversation-simulation")]
+    assert all(r.succeeded for r in service.invoke_version("acme", tool_id, "1.0.0", {"inputs": inputs}).invocation_results)
+    markers = (str(run_root(service.paths)), str(settings.paths().home))  # bubblewrap's command line names one of them
+    assert any(processes_with(m) for m in markers)
+    service.deprecate_versions("acme", tool_id, "==1.0.0")
+    assert all(wait_until_gone(m) == [] for m in markers)
