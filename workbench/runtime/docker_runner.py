@@ -29,11 +29,11 @@ import docker
 import docker.errors
 
 from workbench.errors import StageFailed
-from workbench.runtime.base import SCRATCH_BYTES, SHIM_NAME, SOCKET_DIR, TOOL_ROOT, Build, BuildSpec, CheckResult, ShimResponse, copy_shim, parse_size
+from workbench.runtime.base import SHIM_NAME, SOCKET_DIR, TOOL_ROOT, Build, BuildSpec, CheckResult, ShimResponse, copy_shim
 from workbench.runtime.pool import WorkerLost, WorkerPool
 from workbench.runtime.process import run_root
 from workbench.runtime.sandbox import NOBODY
-from workbench.runtime.warm import WarmRuns
+from workbench.runtime.warm import WarmRuns, worker_arguments
 from workbench.runtime.wheels import PROBE, ImagePython, install_for_image, parse_probe
 from workbench.settings import DataPaths, Settings
 
@@ -161,11 +161,7 @@ class DockerRunner:
         os.chmod(run_dir, 0o700)
         name = f"wb-{self.home}-{run_dir.name}-{socket_path.stem}"
         self._free_name(name)
-        limits = {"memory": parse_size(self.settings.container_memory), "processes": self.settings.container_pids, "scratch": SCRATCH_BYTES}
-        command = ["python3", SHIM_IN_IMAGE, "--serve", f"{SOCKET_DIR}/{socket_path.name}", "--idle", str(self.settings.worker_idle_seconds)]
-        command += ["--entry", build.spec.entry_point, "--limits", json.dumps(limits)]
-        command += ["--model", build.spec.input_model] if build.spec.input_model else []
-        command += [] if self.settings.unsandboxed else ["--sealed"]
+        command = ["python3", SHIM_IN_IMAGE, *worker_arguments(build, self.settings, f"{SOCKET_DIR}/{socket_path.name}", not self.settings.unsandboxed)]
         self.client.containers.run(
             build.details["image"],
             command,

@@ -13,7 +13,6 @@ runtime report says ``sandboxed: false``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -27,7 +26,6 @@ from typing import Any
 
 from workbench.errors import StageFailed
 from workbench.runtime.base import (
-    SCRATCH_BYTES,
     SHIM_NAME,
     SOCKET_DIR,
     TOOL_ROOT,
@@ -37,11 +35,10 @@ from workbench.runtime.base import (
     ShimResponse,
     copy_shim,
     failure,
-    parse_size,
 )
 from workbench.runtime.pool import WorkerPool
 from workbench.runtime.sandbox import NOBODY, Bubblewrap, Mount, python_mounts, sandbox_problem, write_identity
-from workbench.runtime.warm import WarmRuns
+from workbench.runtime.warm import WarmRuns, worker_arguments
 from workbench.settings import DataPaths, Settings
 
 VENV = f"{TOOL_ROOT}/venv"
@@ -132,10 +129,6 @@ class ProcessRunner:
 
     # -- workers ------------------------------------------------------------------------------
 
-    def _limits(self) -> str:
-        memory = parse_size(self.settings.container_memory)
-        return json.dumps({"memory": memory, "processes": self.settings.container_pids, "scratch": SCRATCH_BYTES})
-
     def _start_worker(self, build: Build, network: bool, socket_path: Path) -> Callable[[], str | None]:
         key_dir = socket_path.parent
         key_dir.mkdir(parents=True, exist_ok=True)
@@ -143,10 +136,8 @@ class ProcessRunner:
             os.chown(key_dir, NOBODY, NOBODY)
         os.chmod(key_dir, 0o700)
         log = key_dir / f"{socket_path.stem}.log"
-        worker = ["--idle", str(self.settings.worker_idle_seconds), "--entry", build.spec.entry_point, "--limits", self._limits()]
-        worker += ["--model", build.spec.input_model] if build.spec.input_model else []
         if not self.sandboxed:
-            process = self._start_unsandboxed(build, socket_path, worker, log)
+            process = self._start_unsandboxed(build, socket_path, log)
             return lambda: _died(process, log)
         refusal = self.refusal()
         if refusal:
@@ -160,14 +151,15 @@ class ProcessRunner:
         ]
         identity = write_identity(self.pool.run_dir / "etc")
         args, sources = self.bwrap.arguments(mounts, identity, network, f"{TOOL_ROOT}/project")
-        program = [f"{VENV}/bin/python", f"{TOOL_ROOT}/shim/{SHIM_NAME}", "--serve", f"{SOCKET_DIR}/{socket_path.name}", "--sealed", *worker]
+        program = [f"{VENV}/bin/python", f"{TOOL_ROOT}/shim/{SHIM_NAME}", *worker_arguments(build, self.settings, f"{SOCKET_DIR}/{socket_path.name}")]
         process, pid = self.bwrap.start(args, sources, program, self._env(VENV, f"{TOOL_ROOT}/project"), log)
         socket_path.with_suffix(".pid").write_text(str(pid or ""))
         return lambda: _died(process, log)
 
-    def _start_unsandboxed(self, build: Build, socket_path: Path, worker: list[str], log: Path) -> subprocess.Popen[bytes]:
+    def _start_unsandboxed(self, build: Build, socket_path: Path, log: Path) -> subprocess.Popen[bytes]:
         venv = str(build.directory / "venv")
-        program = [f"{venv}/bin/python", str(copy_shim(self.pool.run_dir / "shim") / SHIM_NAME), "--serve", str(socket_path), *worker]
+        shim = str(copy_shim(self.pool.run_dir / "shim") / SHIM_NAME)
+        program = [f"{venv}/bin/python", shim, *worker_arguments(build, self.settings, str(socket_path), sealed=False)]
         with open(log, "wb") as log_file:
             return subprocess.Popen(program, cwd=build.spec.project_dir, env=self._env(venv, str(build.spec.project_dir)),
                                     stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True)

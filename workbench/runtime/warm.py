@@ -9,19 +9,30 @@ lost worker are handled here.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from workbench.runtime.base import Build, CheckResult, ShimResponse, failure
+from workbench.runtime.base import SCRATCH_BYTES, Build, CheckResult, ShimResponse, failure, parse_size
 from workbench.runtime.pool import WorkerLost, WorkerPool
+from workbench.settings import Settings
 
 NETWORK, OFFLINE = "net", "nonet"
 
 # Start a worker for this build, with or without network, listening on this socket path; what
 # it returns, if anything, says why the worker died before its socket appeared.
 StartWorker = Callable[[Build, bool, Path], Callable[[], str | None] | None]
+
+
+def worker_arguments(build: Build, settings: Settings, socket_path: str, sealed: bool = True) -> list[str]:
+    """The shim's command line for a build's worker listening on ``socket_path`` (as the sandbox
+    sees it): what it serves, how long it idles, and each run's limits. Nothing secret."""
+    limits = {"memory": parse_size(settings.container_memory), "processes": settings.container_pids, "scratch": SCRATCH_BYTES}
+    arguments = ["--serve", socket_path, "--idle", str(settings.worker_idle_seconds), "--entry", build.spec.entry_point, "--limits", json.dumps(limits)]
+    arguments += ["--model", build.spec.input_model] if build.spec.input_model else []
+    return arguments + (["--sealed"] if sealed else [])
 
 
 class WarmRuns:
