@@ -158,8 +158,8 @@ class ProbeResult:
     problem: str | None = None
 
 
-def probe(stage: Path, python_prefix: str = sys.base_prefix) -> ProbeResult:
-    """Start a real sandbox and seal a run inside it."""
+def probe(python_prefix: str = sys.base_prefix) -> ProbeResult:
+    """Start a real sandbox and seal a run inside it (everything it needs lives in a temp dir)."""
     problem = sandbox_problem()
     if problem:
         return ProbeResult(False, False, problem)
@@ -168,7 +168,7 @@ def probe(stage: Path, python_prefix: str = sys.base_prefix) -> ProbeResult:
         copy_shim(shim)
         os.chmod(tmp, 0o755)
         identity = write_identity(Path(tmp) / "etc")
-        bwrap = Bubblewrap(stage)
+        bwrap = Bubblewrap(Path(tmp) / "stage")
         mounts = [*python_mounts(python_prefix), Mount(shim, f"{TOOL_ROOT}/shim")]
         args, sources = bwrap.arguments(mounts, identity, network=False, chdir="/")
         code = f"import sys; sys.path.insert(0, '{TOOL_ROOT}/shim'); import _workbench_seal as s; print(s.probe() or 'sealed')"

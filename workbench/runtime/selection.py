@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.runtime.process import ProcessRunner, run_root
+from workbench.runtime.process import ProcessRunner
 from workbench.runtime.sandbox import ProbeResult, sandbox_problem
 from workbench.runtime.sandbox import probe as probe_sandbox
 from workbench.settings import DataPaths, Settings
@@ -131,7 +131,7 @@ def _probe_guarantees(settings: Settings, report: RuntimeReport, client: Any) ->
         problem = DockerRunner(settings, settings.paths(), client).probe()
         found = ProbeResult(True, problem is None, problem)
     else:
-        found = probe_sandbox(run_root(settings.paths()) / "probe-stage")
+        found = probe_sandbox()
     if found.problem:
         report.sandbox += f" (probe: {found.problem})"
     return [Guarantee(name, found.sealed or (found.sandbox and name in SANDBOX_WIDE), what) for name, what in GUARANTEES.items()]
