@@ -13,7 +13,7 @@ from workbench.cli.data import repair
 from workbench.cli.env import env_group
 from workbench.cli.history import history, index_group, search
 from workbench.cli.run import invoke, new, test
-from workbench.cli.runtime import doctor, runtime_group
+from workbench.cli.runtime import doctor, runtime_group, runtime_summary
 from workbench.cli.server import apikey_group, serve
 from workbench.cli.versions import deprecate, publish, versions
 from workbench.cli.tools import tool_group, list_tools
@@ -41,8 +41,8 @@ def cli(ctx: click.Context, home: Path | None, org: str | None, remote: str | No
 @cli.command("paths")
 @command_options
 def paths(env: Env) -> None:
-    """Print where the workbench keeps its data."""
-    described = env.settings.paths().describe()
+    """Print where the workbench keeps its data, and which runtime runs tools (and why)."""
+    described = {**env.settings.paths().describe(), **runtime_summary(env)}
     if env.as_json:
         print_json(described)
     else:

@@ -37,8 +37,10 @@ from workbench.core.results import (
     Limits,
     Outcome,
     Progress,
+    PrepareStep,
     PruneResult,
     RepairOutcome,
+    RuntimeReport,
     SearchPage,
     SignedIn,
     StageListener,
@@ -238,8 +240,14 @@ class ToolsApi(Protocol):
         lines aside, rebuild the catalog); what only the user can do is left and said."""
         ...
 
-    def runtime_report(self) -> Any:
-        """Which runtime builds and runs tools here, why, and how to fix what is missing."""
+    def runtime_report(self, probe: bool = False) -> RuntimeReport:
+        """Which runtime builds and runs tools here, why, its sandbox, and how to fix what is
+        missing; ``probe`` seals a run to list which guarantees hold on this machine."""
+        ...
+
+    def prepare_runtime(self, docker: bool = True, say: Callable[[str], None] | None = None) -> list[PrepareStep]:
+        """Make this machine run tools sealed (bubblewrap; Docker and its base image when
+        ``docker``), as far as its privileges allow; each step says what it found or did."""
         ...
 
     def prune_runtime(self) -> PruneResult:

@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from workbench.runtime.prepare import Step
 from workbench.search import split_marks as _split_marks
+from workbench.runtime.selection import Guarantee as Guarantee
+from workbench.runtime.selection import RuntimeReport as RuntimeReport
 from workbench.store.health import Finding as Finding
 from workbench.store.health import HealthReport as HealthReport
 from workbench.store.repair import RepairOutcome as RepairOutcome
 from workbench.core.models import FailedInvocationResult, SucceededInvocationResult, ToolInstance, ToolInvocationInstance
+
+PrepareStep = Step
+"""One step of making the machine ready to run tools sealed: ok, done, failed or skipped."""
 
 
 @dataclass(frozen=True)

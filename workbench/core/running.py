@@ -80,10 +80,11 @@ def _outcome(item: Input, response: dict[str, Any], duration_ms: int, secrets: l
     result: SucceededInvocationResult | FailedInvocationResult
     if response.get("ok"):
         output = response["output"]
-        if len(output) > OUTPUT_LIMIT:
+        length = response.get("output_length", len(output))  # the runtime cuts a huge output short in transit
+        if length > OUTPUT_LIMIT:
             result = FailedInvocationResult(
                 exception_type="OutputTooLarge",
-                exception_message=f"the output is {len(output):,} characters; a tool's output may be at most {OUTPUT_LIMIT:,}",
+                exception_message=f"the output is {length:,} characters; a tool's output may be at most {OUTPUT_LIMIT:,}",
                 exception_stack_trace=[],
                 duration_ms=duration_ms,
             )

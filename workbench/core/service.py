@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from workbench.core.apikeys import ApiKeys
 from workbench.core.builds import Builder
@@ -45,8 +44,10 @@ from workbench.core.results import (
     IndexStatus,
     Outcome,
     Progress,
+    PrepareStep,
     PruneResult,
     RepairOutcome,
+    RuntimeReport,
     SearchPage,
     SignedIn,
     StageListener,
@@ -57,6 +58,7 @@ from workbench.core.validation import ModelOrDict
 from workbench.core.versions import Versions
 from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
+from workbench.runtime.prepare import prepare
 from workbench.store.health import check
 from workbench.store.repair import repair
 
@@ -216,8 +218,11 @@ class ToolService(OfflineOperations):
         after = self.data_health()
         return RepairOutcome(outcome.done, after.problems, after)
 
-    def runtime_report(self) -> Any:
-        return self.workspace.runtimes.report()
+    def runtime_report(self, probe: bool = False) -> RuntimeReport:
+        return self.workspace.runtimes.report(probe)
+
+    def prepare_runtime(self, docker: bool = True, say: Callable[[str], None] | None = None) -> list[PrepareStep]:
+        return prepare(self.settings, say or (lambda _: None), docker=docker)
 
     def prune_runtime(self) -> PruneResult:
         return self.publisher.prune_runtime()

@@ -31,8 +31,10 @@ from workbench.core.results import (
     IndexStatus,
     Outcome,
     Progress,
+    PrepareStep,
     PruneResult,
     RepairOutcome,
+    RuntimeReport,
     SearchHit,
     SearchPage,
     StageListener,
@@ -261,8 +263,11 @@ class RemoteService(OfflineOperations):
     def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
         raise local_only("repairing the data directory (run `workbench repair` on the server's machine)")
 
-    def runtime_report(self) -> Any:
-        raise local_only("the runtime report")
+    def runtime_report(self, probe: bool = False) -> RuntimeReport:
+        raise local_only("the runtime report (run `workbench doctor` on the server's machine)")
+
+    def prepare_runtime(self, docker: bool = True, say: Callable[[str], None] | None = None) -> list[PrepareStep]:
+        raise local_only("preparing the runtime")
 
     def prune_runtime(self) -> PruneResult:
         raise local_only("pruning the runtime")
