@@ -41,6 +41,17 @@ def screen_text(app: WorkbenchApp) -> str:
     return html.unescape(app.export_screenshot()).replace("\xa0", " ")
 
 
+def screen_lines(app: WorkbenchApp) -> list[str]:
+    """The screen's text, line by line, as a person reads it (pieces of different styles joined)."""
+    import html
+    import re
+
+    lines: dict[int, str] = {}
+    for line, piece in re.findall(r'clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>', app.export_screenshot()):
+        lines[int(line)] = lines.get(int(line), "") + html.unescape(piece).replace("\xa0", " ")
+    return [lines.get(i, "") for i in range(max(lines, default=-1) + 1)]
+
+
 def rows(table: DataTable) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 

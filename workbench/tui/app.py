@@ -327,7 +327,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
     def index_caught_up(self, message: WorkbenchChanged) -> None:
         """A large backlog being indexed in the background shows as the progress bar."""
         event = message.event
-        if isinstance(event, IndexProgress):
+        if isinstance(event, IndexProgress) and (self.progress is None or self.progress.label == INDEXING):  # one bar at a time
             if event.total - event.done >= BACKLOG_SHOWN:
                 self.progress = WorkProgress(INDEXING, event.done, event.total)
             else:

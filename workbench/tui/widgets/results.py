@@ -58,7 +58,8 @@ def summary(report: RunReport) -> Content:
 def result_content(index: int, outcome: Outcome, sent: dict[str, Any]) -> Content:
     """One result: its header, the input it ran with, output or exception, logs."""
     result = outcome.result
-    shown_input = outcome.input or sent  # the recorded input (masked) where the service returns it
+    recorded = outcome.input.get("input_parameters", outcome.input) if outcome.input else None
+    shown_input = recorded if recorded is not None else sent  # the recorded (masked) input where the service returns it
     parts: list[Content] = []
     if result.succeeded:
         parts.append(Content.from_markup(f"[b $text-success]#{index} succeeded[/] in $ms · $size", ms=f"{result.duration_ms} ms", size=plural(len(result.output), "character")))
