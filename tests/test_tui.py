@@ -12,8 +12,8 @@ from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.tool import ToolScreen
-from workbench.tui.widgets.dialogs import FormDialog
 from workbench.tui.themes import builtin_theme_dir
+from workbench.tui.widgets.dialogs import FormDialog
 
 SECRET = "tui-secret-VALUE-77"
 SIZE = (130, 40)

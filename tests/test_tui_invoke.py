@@ -7,13 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import git
+from test_tui import SIZE, make_app, settle
 from textual.widgets import Select, Static, TextArea
 
 from workbench.core.service import ToolService
 from workbench.tui.screens.invoke import InvokePane
 from workbench.tui.widgets.json_editor import example_input, placeholders_left
-
-from test_tui import SIZE, make_app, settle
 
 
 def published(service: ToolService, name: str, env: dict[str, str] | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from test_tui import SIZE, rows, settle, type_text
 from textual.widgets import DataTable, Input, Static
 
 from workbench.core.service import ToolService
@@ -16,8 +17,6 @@ from workbench.tui.screens.tool import ToolScreen
 from workbench.tui.themes import builtin_theme_dir
 from workbench.tui.widgets.context_bar import ContextBar
 from workbench.tui.widgets.tables import TableView
-
-from test_tui import SIZE, rows, settle, type_text
 
 
 def open_app(service: ToolService, tmp_path: Path, org: str | None) -> WorkbenchApp:

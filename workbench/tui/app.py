@@ -16,24 +16,23 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker
 
 from workbench.core.api import ToolsApi
 from workbench.core.events import IndexProgress
-from workbench.errors import WorkbenchError
 from workbench.settings import Settings
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.errors import ReportsWorkerErrors
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
+from workbench.tui.progress import ProgressReporter, WorkProgress, WorkProgressed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.invocations import InvocationsScreen
 from workbench.tui.screens.messages import MessagesScreen, Notice
 from workbench.tui.screens.search import SearchScreen
-from workbench.tui.screens.tools import ToolsScreen
+from workbench.tui.screens.tools import ToolsLoaded, ToolsScreen
 from workbench.tui.sizes import HORIZONTAL_BREAKPOINTS, VERTICAL_BREAKPOINTS
 from workbench.tui.state import RememberedState, starting_organization
 from workbench.tui.themes import DEFAULT_THEME, builtin_theme_dir, load_themes
-from workbench.tui.widgets.context_bar import WorkProgress
 
 
 class IndexRebuilt(Message):
@@ -42,17 +41,6 @@ class IndexRebuilt(Message):
     def __init__(self, count: int) -> None:
         super().__init__()
         self.count = count
-
-
-class WorkProgressed(Message):
-    """Long work went on, or ``ended`` (coalesced: only the newest step matters)."""
-
-    def __init__(self, progress: WorkProgress, ended: bool = False) -> None:
-        super().__init__()
-        self.progress, self.ended = progress, ended
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, WorkProgressed) and not message.ended and message.progress.label == self.progress.label
 
 
 class RuntimeRead(Message):
@@ -71,6 +59,7 @@ class OrganizationPicked(Message):
         self.org = org
 
 
+RUNTIME_UNKNOWN = "runtime …"
 REBUILDING = "rebuilding the search index"
 INDEXING = "indexing new invocations"
 BACKLOG_SHOWN = 1000  # a smaller backlog is indexed before a bar would be worth showing
@@ -115,7 +104,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
 
     org: reactive[str] = reactive("")
     """The organization every screen shows."""
-    runtime: reactive[str] = reactive("runtime …")
+    runtime: reactive[str] = reactive(RUNTIME_UNKNOWN)
     progress: reactive[WorkProgress | None] = reactive(None)
     """Long work the app shows as its one progress bar."""
     unread_errors: reactive[int] = reactive(0)
@@ -182,7 +171,6 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
         if self.settings.remote:
             self.runtime = f"remote: {self.settings.remote}"
         else:
-            self.read_runtime()
             if self.org_asked:
                 self.state.remember_organization(self.place, self.org)
             else:
@@ -201,9 +189,21 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
 
     # -- what runs tools, and which organization ----------------------------------------------
 
+    @on(ToolsLoaded)
+    def first_screen_shown(self) -> None:
+        """The tools are listed: now the slower look at the runtime (it may ask a Docker daemon),
+        which the first screen does not wait for."""
+        if not self.settings.remote and self.runtime == RUNTIME_UNKNOWN:
+            self.runtime = "runtime: checking …"
+            self.read_runtime()
+
     @work(thread=True, exclusive=True, group="runtime", exit_on_error=False, description="Reading the runtime")
     def read_runtime(self) -> None:
         self.post_message(RuntimeRead(runtime_summary(self.service.runtime_report())))
+
+    def work_failed(self, worker: Worker[object], message: str) -> None:
+        if worker.group == "runtime":
+            self.runtime = "runtime: unknown (see F5)"
 
     @on(RuntimeRead)
     def show_runtime(self, message: RuntimeRead) -> None:
@@ -216,10 +216,15 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
 
     @on(OrganizationPicked)
     def open_picked(self, message: OrganizationPicked) -> None:
-        self.switch_organization(message.org)
+        if message.org != self.org:
+            self.switch_organization(message.org, why="it has tools here; ctrl+o switches")
 
     def action_switch_organization(self) -> None:
         from workbench.tui.screens.organizations import OrganizationDialog
+
+        if self.settings.remote:
+            self.notify(f"In remote mode the organization is the API key's ({self.org}); use another key for another organization.", severity="warning")
+            return
 
         def chosen(org: str | None) -> None:
             if org:
@@ -228,7 +233,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
         if not isinstance(self.screen, OrganizationDialog):
             self.push_screen(OrganizationDialog(), chosen)
 
-    def switch_organization(self, org: str) -> None:
+    def switch_organization(self, org: str, why: str = "") -> None:
         """Show ``org`` on every screen: the other modes start afresh, the current one goes back
         to its first screen and reads everything again."""
         if org == self.org:
@@ -245,7 +250,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
             base.pop_until_active()
         if isinstance(base, WorkbenchScreen):
             base.organization_changed()
-        self.notify(f"now showing organization {org}", title="Organization", timeout=3)
+        self.notify(f"now showing organization {org}" + (f" ({why})" if why else ""), title="Organization", timeout=4)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -304,7 +309,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
 
     def progress_reporter(self, label: str, every: int = 2000) -> ProgressReporter:
         """A (done, total) callback for a worker thread that moves the one progress bar."""
-        return ProgressReporter(self, label, every)
+        return ProgressReporter(self.post_message, label, every)
 
     def end_work(self, label: str) -> None:
         """The work called ``label`` ended: its progress bar goes (another's stays)."""
@@ -336,30 +341,6 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
     @on(IndexRebuilt)
     def show_rebuilt(self, message: IndexRebuilt) -> None:
         self.notify(f"search index rebuilt: {message.count:,} invocations", title="Search index")
-
-
-class ProgressReporter:
-    """Moves the app's progress bar from a worker thread, a step at a time (not per item), stops
-    the work when its worker is cancelled, and removes the bar when the work ends (used as a
-    context manager: its last message follows its progress on the app's queue)."""
-
-    def __init__(self, app: WorkbenchApp, label: str, every: int) -> None:
-        self.app, self.label, self.every = app, label, every
-        self.worker = get_current_worker()
-        self.last = -every
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.worker.is_cancelled:
-            raise WorkbenchError(f"{self.label}: cancelled")
-        if done - self.last >= self.every or done >= total:
-            self.last = done
-            self.app.post_message(WorkProgressed(WorkProgress(self.label, done, total)))
-
-    def __enter__(self) -> ProgressReporter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.app.post_message(WorkProgressed(WorkProgress(self.label, 0, 0), ended=True))
 
 
 def make_app(settings: Settings, org: str | None = None) -> WorkbenchApp:

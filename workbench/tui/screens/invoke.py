@@ -182,12 +182,17 @@ class InvokePane(ReportsWorkerErrors, UsesApi, Vertical):
         """Put the example input of the chosen version's schema in the editor."""
         schema = self.schema()
         if schema is None:
-            self.query_one("#expects", Static).update(Content("A branch's input schema is read when it runs; the input is checked then."))
+            self.say_expected("A branch's input schema is read when it runs; the input is checked then.")
             return
         started, optional = example_input(schema)
         self.example_text = json.dumps(started, indent=2)
         self.query_one(JsonEditor).text = self.example_text
-        self.query_one("#expects", Static).update(Content("optional: " + ", ".join(optional)) if optional else "")
+        self.say_expected("optional: " + ", ".join(optional) if optional else "")
+
+    def say_expected(self, text: str) -> None:
+        expects = self.query_one("#expects", Static)
+        expects.update(Content(text))
+        expects.display = bool(text)
 
     def current_inputs(self) -> tuple[list[dict[str, Any]] | None, list[str]]:
         """The inputs in the editor (one object, or a list of them) and what is wrong with them."""
@@ -203,7 +208,9 @@ class InvokePane(ReportsWorkerErrors, UsesApi, Vertical):
     def check(self) -> None:
         self.workbench.drafts[self.draft_key] = self.query_one(JsonEditor).text
         _, problems = self.current_inputs()
-        self.query_one("#problems", Static).update(Content("\n".join(problems)))
+        shown = self.query_one("#problems", Static)
+        shown.update(Content("\n".join(problems)))
+        shown.display = bool(problems)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -259,7 +266,9 @@ class InvokePane(ReportsWorkerErrors, UsesApi, Vertical):
         if worker.group == "invoke":
             self.show_summary(Content(f"the run failed: {message}"), error=True)
         elif worker.group == "invoke-targets":
-            self.query_one("#problems", Static).update(Content(f"could not read the versions: {message}"))
+            problems = self.query_one("#problems", Static)
+            problems.update(Content(f"could not read the versions: {message}"))
+            problems.display = True
 
     def work_cancelled(self, worker: Worker[object]) -> None:
         if worker.group == "invoke":

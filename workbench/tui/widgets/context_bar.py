@@ -4,8 +4,6 @@ and how many errors are waiting in the messages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -13,16 +11,8 @@ from textual.content import Content
 from textual.widgets import Label, ProgressBar, Static
 
 from workbench.tui.keys import key_for
+from workbench.tui.progress import WorkProgress
 from workbench.tui.text import plural
-
-
-@dataclass(frozen=True)
-class WorkProgress:
-    """Long work the whole app shows (an index rebuild): ``done`` of ``total`` so far."""
-
-    label: str
-    done: int
-    total: int
 
 
 class Where(Static):
