@@ -18,6 +18,8 @@ DEFAULT_THEME = "workbench-dark"
 
 
 class ThemeFile(BaseModel):
+    """What a theme file may say; anything else is refused, so a typo is reported."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str

@@ -18,7 +18,7 @@ from workbench.core.results import EnvVarInfo
 from workbench.tui.errors import ReportsWorkerErrors
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.text import readable_times
-from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
+from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
 
 NOTE = "Values are never shown. A variable a live version requires cannot be deleted."
@@ -26,12 +26,16 @@ NAME_ALLOWED = "capital letters A-Z and _ (e.g. CRM_API_TOKEN)"
 
 
 class EnvVarsLoaded(Message):
+    """The tool's variables (names and kinds, never values), read in a worker."""
+
     def __init__(self, infos: list[EnvVarInfo]) -> None:
         super().__init__()
         self.infos = infos
 
 
 class EnvVarsChanged(Message):
+    """A change to the variables succeeded; ``done`` says what it did."""
+
     def __init__(self, done: str) -> None:
         super().__init__()
         self.done = done
@@ -132,11 +136,7 @@ class EnvVarsPane(ReportsWorkerErrors, FollowsWorkbench, Vertical):
         if info.required_by:
             text += f"\n\nVersions {', '.join(info.required_by)} require it: the deletion will be refused until they are deprecated."
 
-        def delete(ok: bool | None) -> None:
-            if ok:
-                self.change({"deletes": [{"name": info.name}]}, f"deleted {info.name}")
-
-        self.app.push_screen(ConfirmDialog("Delete variable", text, "Delete"), delete)
+        confirm_then(self.app, "Delete variable", text, "Delete", lambda: self.change({"deletes": [{"name": info.name}]}, f"deleted {info.name}"))
 
     @work(thread=True, group="envvars-change", exit_on_error=False, description="Environment variables")
     def change(self, request: dict[str, Any], done: str) -> None:

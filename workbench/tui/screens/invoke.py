@@ -46,6 +46,8 @@ class BranchesListed(Message):
 
 
 class RunFinished(Message):
+    """A run ended with every input's outcome."""
+
     def __init__(self, report: RunReport) -> None:
         super().__init__()
         self.report = report

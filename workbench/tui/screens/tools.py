@@ -20,7 +20,7 @@ from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.sizes import WIDE
 from workbench.tui.text import plural
-from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
+from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
 
 
@@ -273,12 +273,7 @@ class ToolsScreen(FollowsWorkbench, WorkbenchScreen):
             else "It has no active versions."
         )
         text = f"Deprecate {tool.name}? {effect} The name {tool.name!r} becomes free for a new tool. This cannot be undone."
-
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self.deprecate(tool)
-
-        self.app.push_screen(ConfirmDialog("Deprecate tool", text, "Deprecate"), confirmed)
+        confirm_then(self.app, "Deprecate tool", text, "Deprecate", lambda: self.deprecate(tool))
 
     @work(thread=True, group="tools-change", exit_on_error=False, description="Deprecating the tool")
     def deprecate(self, tool: ToolInstance) -> None:

@@ -21,17 +21,21 @@ from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.screens.publish import PublishScreen
 from workbench.tui.sizes import WIDE
 from workbench.tui.text import plural
-from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
+from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
 
 
 class VersionsLoaded(Message):
+    """The tool's versions, newest first, and how many may be active."""
+
     def __init__(self, versions: list[ToolVersionInstance], max_active: int) -> None:
         super().__init__()
         self.versions, self.max_active = versions, max_active
 
 
 class BranchesLoaded(Message):
+    """The tools repository's branches, read for the publish form."""
+
     def __init__(self, branches: list[str]) -> None:
         super().__init__()
         self.branches = branches
@@ -161,12 +165,7 @@ class VersionsPane(ReportsWorkerErrors, FollowsWorkbench, Vertical):
         constraint, matches = previewed
         labels = ", ".join(str(v.version) for v in matches)
         text = f"{constraint!r} matches {plural(len(matches), 'active version')}: {labels}. They will be deprecated: no new invocations, their warm workers stop. This cannot be undone."
-
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self.deprecate(constraint)
-
-        self.app.push_screen(ConfirmDialog("Deprecate versions", text, "Deprecate"), confirmed)
+        confirm_then(self.app, "Deprecate versions", text, "Deprecate", lambda: self.deprecate(constraint))
 
     @work(thread=True, group="deprecate", exit_on_error=False, description="Deprecating versions")
     def deprecate(self, constraint: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -64,6 +64,16 @@ class ConfirmDialog(ModalScreen[bool]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+def confirm_then(app: App[object], title: str, message: str, confirm_label: str, action: Callable[[], object]) -> None:
+    """Ask with a :class:`ConfirmDialog` and run ``action`` if the answer is yes."""
+
+    def answered(ok: bool | None) -> None:
+        if ok:
+            action()
+
+    app.push_screen(ConfirmDialog(title, message, confirm_label), answered)
 
 
 @dataclass

@@ -10,6 +10,8 @@ from workbench.tui.uses_api import UsesApi
 
 
 class ToolNamesLoaded(Message):
+    """The organization's tool names by id."""
+
     def __init__(self, names: dict[str, str]) -> None:
         super().__init__()
         self.names = names
