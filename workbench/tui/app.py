@@ -60,6 +60,7 @@ class OrganizationPicked(Message):
 
 
 RUNTIME_UNKNOWN = "runtime …"
+FIRST_SCREEN_GRACE = 2.0  # seconds: deferred work starts by then even if the first list is slow
 REBUILDING = "rebuilding the search index"
 INDEXING = "indexing new invocations"
 BACKLOG_SHOWN = 1000  # a smaller backlog is indexed before a bar would be worth showing
@@ -137,6 +138,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
         self.sub_title = f"organization {self.org}"
         self.notices: deque[Notice] = deque(maxlen=200)
         """What the app has told the user, newest last (toasts fade; this stays)."""
+        self.deferred_work_started = False
         self.drafts: dict[tuple[str, str], str] = {}
         """The input editor's text per (organization, tool), kept while the app runs."""
 
@@ -165,9 +167,8 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
             self.notify(problem, title="Theme", severity="warning", timeout=10)
         wanted = self.state.theme() or DEFAULT_THEME
         self.theme = wanted if wanted in self.available_themes else "textual-dark"
-        if self.background_work:
-            self.service.start_background_work()
         self.switch_mode("tools")
+        self.set_timer(FIRST_SCREEN_GRACE, self.start_deferred_work)  # in case the first list never comes
         if self.settings.remote:
             self.runtime = f"remote: {self.settings.remote}"
         else:
@@ -177,7 +178,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
                 self.pick_organization()
 
     def on_unmount(self) -> None:
-        if self.background_work:
+        if self.background_work and self.deferred_work_started:
             self.service.stop_background_work()
 
     def watch_theme(self, name: str) -> None:
@@ -190,10 +191,16 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
     # -- what runs tools, and which organization ----------------------------------------------
 
     @on(ToolsLoaded)
-    def first_screen_shown(self) -> None:
-        """The tools are listed: now the slower look at the runtime (it may ask a Docker daemon),
-        which the first screen does not wait for."""
-        if not self.settings.remote and self.runtime == RUNTIME_UNKNOWN:
+    def start_deferred_work(self) -> None:
+        """Once the tools are listed: what the first screen does not wait for, the background
+        indexer and data watcher (indexing a backlog is work for the CPU) and the look at the
+        runtime (it may ask a Docker daemon)."""
+        if self.deferred_work_started:
+            return
+        self.deferred_work_started = True
+        if self.background_work:
+            self.service.start_background_work()
+        if not self.settings.remote:
             self.runtime = "runtime: checking …"
             self.read_runtime()
 
