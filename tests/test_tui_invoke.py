@@ -23,6 +23,13 @@ def published(service: ToolService, name: str, env: dict[str, str] | None = None
     return tool_id
 
 
+async def open_invoke_tab(pilot) -> None:
+    """From the tools list: the first tool's invoke tab, loaded."""
+    await settle(pilot)
+    await pilot.press("enter", "i")
+    await settle(pilot)
+
+
 def results(app) -> list[str]:
     return [str(s.render()) for s in app.screen.query(".result")]
 
@@ -70,9 +77,7 @@ async def test_parallel_runs_have_a_summary_each_result_its_input_and_one_persis
     published(tui_service, "order_status", {"ORDER_REGION": "eu"})
     app = make_app(tui_service, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("enter", "i")
-        await settle(pilot)
+        await open_invoke_tab(pilot)
         app.screen.query_one("#editor", TextArea).text = '[{"order_id": "A-1001"}, {"order_id": "B-2002"}, {"order_id": "C-3003"}]'
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -90,9 +95,7 @@ async def test_a_branch_test_says_which_branch_and_commit_ran_and_new_branches_a
     published(tui_service, "order_status", {"ORDER_REGION": "eu"})
     app = make_app(tui_service, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("enter", "i")
-        await settle(pilot)
+        await open_invoke_tab(pilot)
         repo = git.Repo(repo_path)
         tip = repo.create_head("feature", repo.heads.main.commit).commit.hexsha  # someone pushes a branch
         pane = app.screen.query_one(InvokePane)

@@ -224,7 +224,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
     @on(OrganizationPicked)
     def open_picked(self, message: OrganizationPicked) -> None:
         if message.org != self.org:
-            self.switch_organization(message.org, why="it has tools here; ctrl+o switches")
+            self.switch_organization(message.org, why="the organization with tools here; ctrl+o switches")
 
     def action_switch_organization(self) -> None:
         from workbench.tui.screens.organizations import OrganizationDialog
