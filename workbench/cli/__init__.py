@@ -8,34 +8,34 @@ from pathlib import Path
 import click
 
 from workbench import __version__
-from workbench.cli.common import SERVICES, Env, command_options, fail, print_fields, print_json
+from workbench.cli.common import SERVICES, Env, accept_context_options, command_options, context_options, fail, print_fields, print_json
 from workbench.cli.data import repair
 from workbench.cli.env import env_group
 from workbench.cli.history import history, index_group, search
 from workbench.cli.run import invoke, new, test
 from workbench.cli.runtime import doctor, runtime_group, runtime_summary
 from workbench.cli.server import apikey_group, serve
+from workbench.cli.tools import list_tools, tool_group
 from workbench.cli.versions import deprecate, publish, versions
-from workbench.cli.tools import tool_group, list_tools
 from workbench.errors import WorkbenchError
 from workbench.settings import DEFAULT_ORG
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="workbench")
-@click.option("--home", type=click.Path(path_type=Path, file_okay=False), default=None, help="Data directory (for the app).")
-@click.option("--org", default=None, help="Organization (for the app).")
-@click.option("--remote", default=None, metavar="URL", help="Work against a Tools API server (with $WORKBENCH_API_KEY_ID, $WORKBENCH_API_KEY).")
+@context_options
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, org: str | None, remote: str | None) -> None:
     """Tool Workbench: build, test and run versioned tools locally.
 
-    Without a command, opens the workbench app in the terminal."""
+    Without a command, opens the workbench app in the terminal (on the organization last used
+    with the data directory, or the only one with tools, unless --org or $WORKBENCH_ORG says).
+    --home, --org and --remote work before or after any command."""
     if ctx.invoked_subcommand is None:
         from workbench.tui.app import WorkbenchApp
 
         env = Env(home, org, False, remote)
-        WorkbenchApp(env.service, env.org, background_work=env.settings.remote is None).run()
+        WorkbenchApp(env.service, env.org if env.org_chosen else None, background_work=env.settings.remote is None).run()
 
 
 @cli.command("paths")
@@ -71,9 +71,8 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group):
-    cli.add_command(command)
-cli.add_command(repair)
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group, repair):
+    cli.add_command(accept_context_options(command) if isinstance(command, click.Group) else command)
 
 
 def main(argv: list[str] | None = None) -> None:

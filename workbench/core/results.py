@@ -50,6 +50,10 @@ class Outcome:
     result: SucceededInvocationResult | FailedInvocationResult
     logs: list[str]
     persistence: dict[str, str] = field(default_factory=dict)
+    branch: str | None = None
+    """The branch a test ran on (None for a version's invocation)."""
+    commit: str | None = None
+    """The commit a test ran: the branch's tip when the test started."""
 
 
 @dataclass(frozen=True)

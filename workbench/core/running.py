@@ -28,7 +28,9 @@ def schema_problems(schema: dict[str, Any], parameters: list[dict[str, Any]]) ->
     for index, item in enumerate(parameters):
         for error in sorted(validator.iter_errors(item), key=lambda e: list(e.path)):
             where = "/".join(str(p) for p in error.path) or "(top level)"
-            problems.append(f"input {index}: {where}: {error.message}")
+            # jsonschema quotes a pattern with repr(), doubling its backslashes: say it as written
+            message = f"{error.instance!r} does not match the pattern {error.validator_value}" if error.validator == "pattern" else error.message
+            problems.append(f"input {index}: {where}: {message}")
     return problems
 
 
