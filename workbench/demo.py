@@ -32,6 +32,7 @@ DEMO_TOOLS = (
     DemoTool("flaky_parser", "Parses free text into a date; fails loudly on input it does not understand.", {"team": "platform", "status": "experimental"}),
     DemoTool("report_generator", "Builds a text report whose size is set by its input.", {"team": "analytics"}),
     DemoTool("text_stats", "Counts words and sentences of a text (uses third-party libraries).", {"team": "analytics"}),
+    DemoTool("kb_search", "Searches the help-center knowledge base; slow on purpose, so voice agents play an audio filler.", {"team": "support"}),
 )
 
 

@@ -38,12 +38,14 @@ class EnvVarInfo:
 @dataclass
 class Outcome:
     """One input's run: the API result, its logs, the recorded input (all masked), and what each
-    ``result_persistence`` mode would do with the result in a conversation."""
+    ``result_persistence`` mode would do with the result in a conversation; ``invocation_id`` is
+    the recorded invocation's id (None where nothing is recorded: a test run, a remote run)."""
 
     input: dict[str, Any]
     result: SucceededInvocationResult | FailedInvocationResult
     logs: list[str]
     persistence: dict[str, str] = field(default_factory=dict)
+    invocation_id: str | None = None
 
 
 @dataclass(frozen=True)
