@@ -39,8 +39,9 @@ def call_outcome(mode: ResultPersistence, output: str | None, error_type: str | 
     """Apply ``mode`` to a tool run's output (or error)."""
     if output is None:
         text = f"{error_type}: {error_message}"
-        decision = decide(mode, len(text))
-        return CallOutcome(False, text, error_type, error_message, _view(decision, len(text)))
+        view = _view(decide(mode, len(text)), len(text))
+        view.explanation = f"the tool failed; its error: {view.explanation}"
+        return CallOutcome(False, text, error_type, error_message, view)
     decision = decide(mode, len(output))
     if decision.fails_call:
         message = (
