@@ -57,7 +57,7 @@ class Simulations:
         started_at, started = self.clock(), time.perf_counter()
         runs = []
         for run_index in range(req.runs):
-            context = _RunContext(org_id, req, header, run_index, set_run_id, user_id or scenario.user_id or self.default_user, None if simulated else self.ids())
+            context = _RunContext(org_id, req, header, run_index, set_run_id, scenario.user_id or user_id or self.default_user, None if simulated else self.ids())
             runs.append(self._run(context, planned, on_progress))
         return SimulationReport(
             scenario=scenario.name, description=scenario.description, mode=scenario.mode, graph_name=header.name, graph_version=header.version,
