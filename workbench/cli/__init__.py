@@ -15,6 +15,7 @@ from workbench.cli.history import history, index_group, search
 from workbench.cli.run import invoke, new, test
 from workbench.cli.runtime import doctor, runtime_group, runtime_summary
 from workbench.cli.server import apikey_group, serve
+from workbench.cli.simulate import graph_group, simulate
 from workbench.cli.tools import list_tools, tool_group
 from workbench.cli.versions import deprecate, publish, versions
 from workbench.errors import WorkbenchError
@@ -50,7 +51,7 @@ def paths(env: Env) -> None:
 
 
 @cli.command("demo")
-@click.option("--history", "history_size", type=int, default=0, help="Also record this many generated invocations (for trying history and search).")
+@click.option("--history", "history_size", type=int, default=0, help="Also record a history of about this many invocations: the sample scenarios run for real, then copies of their runs.")
 @command_options
 @click.pass_context
 def demo(ctx: click.Context, env: Env, history_size: int) -> None:
@@ -61,17 +62,17 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     created = seed_demo(env.service, org, say=lambda line: click.echo(line, err=True))
     missing = history_size - env.service.count_invocations(org) if history_size > 0 else 0
     if missing > 0:  # up to the size asked for: running it again adds nothing
-        from workbench.synthetic import generate_invocations
+        from workbench.demo import record_history
 
-        generate_invocations(env.service, org, missing)
-        click.echo(f"recorded {missing:,} generated invocations; indexing them for search ...", err=True)
+        recorded = record_history(env.service, org, missing, say=lambda line: click.echo(line, err=True))
+        click.echo(f"recorded {recorded:,} invocations from the sample scenarios' runs; indexing them for search ...", err=True)
         env.service.catch_up_index()
     if not env.as_json:
         click.echo(f"demo organization {org!r}: " + (f"created {', '.join(created)}" if created else "up to date"))
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group, repair):
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group, repair, graph_group, simulate):
     cli.add_command(accept_context_options(command) if isinstance(command, click.Group) else command)
 
 

@@ -46,6 +46,8 @@ from workbench.core.results import (
     StageListener,
     ToolSummary,
 )
+from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
+from workbench.core.simulation.scenario import SimulationRequest
 from workbench.core.validation import ModelOrDict
 from workbench.settings import Settings
 
@@ -171,6 +173,32 @@ class ToolsApi(Protocol):
 
     def limits(self) -> Limits:
         """The API's limits (active versions, inputs, output size, persistence threshold)."""
+        ...
+
+    # -- conversation simulation --------------------------------------------------------------
+
+    def check_graph(self, org_id: str, graph: ModelOrDict) -> GraphCheck:
+        """Check a context graph document's states and tool call specs against the org: each
+        tool exists and is live, each constraint resolves to an active version, the persistence
+        and audio-filler fields are valid, a designated tool's input schema is usable."""
+        ...
+
+    def simulate(self, org_id: str, request: ModelOrDict, user_id: str | None = None, on_progress: SimulationProgress | None = None) -> SimulationReport:
+        """Run a scenario (a :class:`SimulationRequest`) over its graph: every call invoked and
+        recorded with a conversation source, the interaction log built turn by turn, the
+        expectations checked. 400 naming each turn if it cannot run."""
+        ...
+
+    def read_graph_file(self, path: Path) -> dict[str, Any]:
+        """A context graph document from a JSON or YAML file."""
+        ...
+
+    def read_scenario_file(self, path: Path, runs: int = 1) -> SimulationRequest:
+        """A scenario file and the graph file it names, as a request to :meth:`simulate`."""
+        ...
+
+    def find_scenario_files(self, directory: Path) -> list[Path]:
+        """The scenario files (``*.scenario.yaml``, ``.yml``, ``.json``) under a directory."""
         ...
 
     # -- history and search -------------------------------------------------------------------

@@ -44,7 +44,8 @@ class EnvVarInfo:
 @dataclass
 class Outcome:
     """One input's run: the API result, its logs, the recorded input (all masked), and what each
-    ``result_persistence`` mode would do with the result in a conversation."""
+    ``result_persistence`` mode would do with the result in a conversation; ``invocation_id`` is
+    the recorded invocation's id (None where nothing is recorded: a test run, a remote run)."""
 
     input: dict[str, Any]
     result: SucceededInvocationResult | FailedInvocationResult
@@ -54,6 +55,8 @@ class Outcome:
     """The branch a test ran on (None for a version's invocation)."""
     commit: str | None = None
     """The commit a test ran: the branch's tip when the test started."""
+    invocation_id: str | None = None
+    """The id the run was recorded under (None for a test, which is not recorded)."""
 
 
 @dataclass(frozen=True)

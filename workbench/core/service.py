@@ -9,6 +9,7 @@ reaches another through ``self``.
     invoker     Invoker     run inputs, record every invocation
     history     History     pages, counts, search and the index
     apikeys     ApiKeys     keys, sign-in, tokens
+    simulations Simulations context graph checks and conversation simulation
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ from workbench.core.results import (
     StageListener,
     ToolSummary,
 )
+from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
+from workbench.core.simulation.simulator import Simulations
 from workbench.core.tools import Tools
 from workbench.core.validation import ModelOrDict
 from workbench.core.versions import Versions
@@ -79,6 +82,7 @@ class ToolService(OfflineOperations):
         self.invoker = Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.indexer, ws.events, clock, ids, user, ws.settings.invocation_timeout_seconds)
         self.history = History(ws.queries, ws.search_index, ws.indexer)
         self.apikeys = ApiKeys(ws.metadata, ws.paths.signing_key, clock, ids)
+        self.simulations = Simulations(ws.metadata, self.invoker, clock, ids, user)
 
     # -- tools --------------------------------------------------------------------------------
 
@@ -159,6 +163,14 @@ class ToolService(OfflineOperations):
         self, org_id: str, tool_id: str, branch: str, project_path: str, inputs: list[Input], on_stage: StageListener | None = None
     ) -> list[Outcome]:
         return self.publisher.test_branch(org_id, tool_id, branch, project_path, inputs, on_stage)
+
+    # -- conversation simulation --------------------------------------------------------------
+
+    def check_graph(self, org_id: str, graph: ModelOrDict) -> GraphCheck:
+        return self.simulations.check_graph(org_id, graph)
+
+    def simulate(self, org_id: str, request: ModelOrDict, user_id: str | None = None, on_progress: SimulationProgress | None = None) -> SimulationReport:
+        return self.simulations.simulate(org_id, request, user_id, on_progress)
 
     # -- history and search -------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from workbench.core.results import (
     StageListener,
     ToolSummary,
 )
+from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
 from workbench.core.validation import ModelOrDict
 from workbench.errors import BadRequest, NotFound
 from workbench.names import OBJECT_ID
@@ -201,6 +202,18 @@ class RemoteService(OfflineOperations):
         self, org_id: str, tool_id: str, branch: str, project_path: str, inputs: list[Input], on_stage: StageListener | None = None
     ) -> list[Outcome]:
         raise local_only("testing a branch with the tool's stored variables (the API never returns their values; use `workbench test` with --env/--secret)")
+
+    # -- conversation simulation (the workbench server's extra endpoints) ------------------------
+
+    def check_graph(self, org_id: str, graph: ModelOrDict) -> GraphCheck:
+        return GraphCheck.model_validate(self.client.request("POST", "/workbench/graph/check", body=_body(graph)))
+
+    def simulate(self, org_id: str, request: ModelOrDict, user_id: str | None = None, on_progress: SimulationProgress | None = None) -> SimulationReport:
+        """Run on the server (which records the calls with their conversation sources); the
+        report comes back whole, so there is no progress to tell on the way."""
+        report = SimulationReport.model_validate(self.client.request("POST", "/workbench/simulation", body=_body(request)))
+        self.events.emit(InvocationsRecorded(org_id, None, len(report.invocation_ids())))
+        return report
 
     # -- history and search -------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from textual.worker import Worker
 
 from workbench.core.api import ToolsApi
 from workbench.core.events import IndexProgress
+from workbench.core.models import ToolInvocationInstance
 from workbench.settings import Settings
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.errors import ReportsWorkerErrors
@@ -29,6 +30,7 @@ from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.invocations import InvocationsScreen
 from workbench.tui.screens.messages import MessagesScreen, Notice
 from workbench.tui.screens.search import SearchScreen
+from workbench.tui.screens.simulations import ShowInvocationInHistory, SimulationsScreen
 from workbench.tui.screens.tools import ToolsLoaded, ToolsScreen
 from workbench.tui.sizes import HORIZONTAL_BREAKPOINTS, VERTICAL_BREAKPOINTS
 from workbench.tui.state import RememberedState, starting_organization
@@ -75,6 +77,14 @@ def runtime_summary(report: object) -> str:
     return f"runtime: {name}" + ("" if sandboxed is None else ", sandboxed" if sandboxed else ", NOT sandboxed")
 
 
+class InvocationOpened(Message):
+    """An invocation read for showing in full."""
+
+    def __init__(self, invocation: ToolInvocationInstance, tool_name: str) -> None:
+        super().__init__()
+        self.invocation, self.tool_name = invocation, tool_name
+
+
 class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
     """Tool Workbench in the terminal."""
 
@@ -91,7 +101,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
     VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
-    MODES = {"tools": ToolsScreen, "invocations": InvocationsScreen, "search": SearchScreen}
+    MODES = {"tools": ToolsScreen, "invocations": InvocationsScreen, "search": SearchScreen, "simulations": SimulationsScreen}
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help", key_display="F1", tooltip="The keys of every screen"),
         Binding("question_mark", "help", "Help", show=False, id="app.help_key"),
@@ -100,6 +110,7 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
         Binding("f4", "switch_mode('search')", "Search", id="app.search", key_display="F4", tooltip="Full-text search of invocations"),
         Binding("ctrl+o", "switch_organization", "Org", id="app.organization", tooltip="Switch organization"),
         Binding("f5", "messages", "Messages", show=False, id="app.messages", tooltip="What the app has told you, errors included"),
+        Binding("f6", "switch_mode('simulations')", "Simulations", id="app.simulations", key_display="F6", tooltip="Run conversation scenarios and step through their turns"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit"),
     ]
 
@@ -260,6 +271,23 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
         self.notify(f"now showing organization {org}" + (f" ({why})" if why else ""), title="Organization", timeout=4)
 
     # -- actions ------------------------------------------------------------------------------
+
+    @on(ShowInvocationInHistory)
+    def show_invocation(self, message: ShowInvocationInHistory) -> None:
+        """An invocation named elsewhere (a simulation's turn): open it in full."""
+        self.open_invocation(message.invocation_id)
+
+    @work(thread=True, exclusive=True, group="open-invocation", exit_on_error=False, description="Opening the invocation")
+    def open_invocation(self, invocation_id: str) -> None:
+        invocation = self.service.get_invocation(self.org, invocation_id)
+        names = {t.id: t.name for t in self.service.list_all_tools(self.org)}
+        self.post_message(InvocationOpened(invocation, names.get(invocation.tool_id, invocation.tool_id)))
+
+    @on(InvocationOpened)
+    def push_detail(self, message: InvocationOpened) -> None:
+        from workbench.tui.screens.detail import InvocationDetailScreen
+
+        self.push_screen(InvocationDetailScreen(message.invocation, message.tool_name))
 
     def action_help(self) -> None:
         from workbench.tui.screens.help import HelpScreen
