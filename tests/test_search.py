@@ -16,7 +16,7 @@ import pytest
 
 from workbench.core.events import IndexProgress
 from workbench.core.service import ToolService
-from workbench.errors import BadRequest, ServiceUnavailable, ValidationFailed
+from workbench.errors import ServiceUnavailable, ValidationFailed
 from workbench.search.query import MARK_END, MARK_START
 from workbench.settings import Settings
 from workbench.synthetic import generate_invocations
@@ -96,7 +96,7 @@ def test_query_against_limits_the_fields(service: ToolService, history) -> None:
     in_traces = search(service, "_split", query_against=["invocation_status.exception_stack_trace"])
     assert in_traces and all(set(h.snippets) == {"stack_trace"} for h in in_traces)
     assert search(service, "_split", query_against=["invocation_status.output"]) == []
-    with pytest.raises(ValidationFailed, match="query_against may be"):
+    with pytest.raises(ValidationFailed, match="query_against"):
         search(service, "x", query_against=["inputs"])
 
 
@@ -107,11 +107,14 @@ def test_filters_combine_with_the_query(service: ToolService, history) -> None:
     assert all(h.invocation.org_id == "acme" for h in search(service, "order"))
 
 
-@pytest.mark.parametrize(("query", "message"), [('"unclosed', "unclosed quote"), ("(a OR b", "unbalanced parentheses"), ("colour:red", "unknown field 'colour'"), ("   ", "empty"), ("the", "nothing to search for")])
-def test_a_malformed_query_is_a_clear_400(service: ToolService, history, query: str, message: str) -> None:
-    with pytest.raises(BadRequest, match=message) as error:
-        search(service, query)
-    assert error.value.status == 400
+@pytest.mark.parametrize("query", ['"unclosed', "(a OR b", "colour:red", "the", "!!!"])
+def test_what_people_type_never_fails(service: ToolService, history, query: str) -> None:
+    search(service, query)  # searched as plain words where the query language cannot read it
+
+
+def test_a_blank_query_selects_by_the_filters_alone(service: ToolService, history) -> None:
+    hits = search(service, "   ", succeeded=False)
+    assert len(hits) == 100 and all(not h.invocation.invocation_status.succeeded for h in hits)
 
 
 def test_a_new_invocation_is_indexed_in_the_background(service: ToolService, history, tools_repo, make_tool) -> None:
@@ -228,6 +231,6 @@ def test_cli_search_and_index_rebuild(run_cli, service: ToolService, history) ->
     code, out, _ = run_cli("search", "type:KeyError", "--org", "acme", "--json", "--limit", "5")
     assert list(json.loads(out)) == ["tool_invocations"] and len(json.loads(out)["tool_invocations"]) == 5
     code, _, err = run_cli("search", '"unclosed', "--org", "acme")
-    assert code == 1 and "unclosed quote" in err
+    assert code == 0, err
     code, out, err = run_cli("index", "rebuild", "--json")
     assert json.loads(out) == {"indexed": N + 100} and "indexing invocations" in err

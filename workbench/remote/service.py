@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from workbench.core.events import Event, EventBus, InvocationsRecorded, ToolsChanged, VersionPublished, VersionsDeprecated
-from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance
+from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
 from workbench.core.offline import OfflineOperations
+from workbench.core.permissions import DEFAULT_ROLE
 from workbench.core.persistence import persistence_outcomes
 from workbench.core.requests import (
     CreateToolResponse,
@@ -176,16 +177,16 @@ class RemoteService(OfflineOperations):
     # -- running ------------------------------------------------------------------------------
 
     def invoke_version(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> InvokeResponse:
         response = InvokeResponse.model_validate(self.client.request("POST", f"/tool/{tool_id}/version/{version}/invoke", body=_body(request)))
         self.events.emit(InvocationsRecorded(org_id, tool_id, len(response.invocation_results)))
         return response
 
     def invoke_outcomes(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> list[Outcome]:
-        return _outcomes(self.invoke_version(org_id, tool_id, version, request, user_id, source))
+        return _outcomes(self.invoke_version(org_id, tool_id, version, request, user_id, origin))
 
     def test_tool(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> InvokeResponse:
         return InvokeResponse.model_validate(self.client.request("POST", "/tool/test", body=_body(request)))
@@ -259,7 +260,7 @@ class RemoteService(OfflineOperations):
     def prune_runtime(self) -> PruneResult:
         raise local_only("pruning the runtime")
 
-    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> CreatedApiKey:
+    def create_api_key(self, org_id: str, user_id: str, name: str = "", role: str = DEFAULT_ROLE) -> CreatedApiKey:
         raise local_only("managing API keys")
 
     def list_api_keys(self, org_id: str) -> list[ApiKeyInfo]:
