@@ -229,7 +229,7 @@ def test_cli_search_and_index_rebuild(run_cli, service: ToolService, history) ->
     code, out, _ = run_cli("search", "zanzibar", "--org", "acme")
     assert code == 0 and "hit(s) for 'zanzibar'" in out and "zanzibar" in out
     code, out, _ = run_cli("search", "type:KeyError", "--org", "acme", "--json", "--limit", "5")
-    assert list(json.loads(out)) == ["tool_invocations"] and len(json.loads(out)["tool_invocations"]) == 5
+    assert list(json.loads(out)) == ["tool_invocations", "has_more"] and len(json.loads(out)["tool_invocations"]) == 5
     code, _, err = run_cli("search", '"unclosed', "--org", "acme")
     assert code == 0, err
     code, out, err = run_cli("index", "rebuild", "--json")

@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Header, Request, Response
+from fastapi import Header, Request
 
 from workbench.core.api import ServedApi
 from workbench.core.results import Identity
 from workbench.errors import RateLimited, Unauthorized
 from workbench.server.limits import RateLimiter
+from workbench.server.wire import extra_headers
 
 IGNORED = "Accepted for compatibility with the hosted API, and ignored."
 
@@ -45,7 +46,7 @@ class Guard:
         self.service = service
         self.limiter = RateLimiter() if strict_limits else None
 
-    def _limit(self, caller: str, operation: str, response: Response) -> None:
+    def _limit(self, caller: str, operation: str, request: Request) -> None:
         if self.limiter is None:
             return
         allowed, limit, remaining, reset = self.limiter.hit(caller, operation)
@@ -56,13 +57,13 @@ class Guard:
                 retry_after=math.ceil(reset),
                 headers={**headers, "Retry-After": str(math.ceil(reset))},
             )
-        response.headers.update(headers)
+        extra_headers(request).update(headers)
 
     def __call__(self, operation: str) -> Callable[..., Identity]:
         """The dependency of an operation that needs a token whose key's role grants it."""
 
         def dependency(
-            response: Response,
+            request: Request,
             organization: str,
             authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
             x_org_id: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -72,7 +73,7 @@ class Guard:
             token, username = credentials(authorization)
             identity = self.service.authenticate(token, username)
             self.service.authorize(identity, organization, x_org_id, operation)
-            self._limit(identity.key_id, operation, response)
+            self._limit(identity.key_id, operation, request)
             return identity
 
         return dependency
@@ -82,10 +83,9 @@ class Guard:
 
         def dependency(
             request: Request,
-            response: Response,
             x_mongo_cluster_name: Annotated[str | None, Header(description=IGNORED)] = None,
             sec_websocket_protocol: Annotated[list[str] | None, Header(alias="Sec-WebSocket-Protocol", description=IGNORED)] = None,
         ) -> None:
-            self._limit(request.client.host if request.client else "local", operation, response)
+            self._limit(request.client.host if request.client else "local", operation, request)
 
         return dependency

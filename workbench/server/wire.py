@@ -59,6 +59,15 @@ def error_response(status: int, detail: str, code: ErrorCode, headers: dict[str,
     return ApiJSONResponse(body, status_code=status, headers=headers)
 
 
+def extra_headers(request: Request) -> dict[str, str]:
+    """Headers to add to this request's response, whatever the route returns (the rate limit's)."""
+    state = request.scope.setdefault("state", {})
+    return state.setdefault(EXTRA_HEADERS, {})  # type: ignore[no-any-return]  # the scope's state is untyped
+
+
+EXTRA_HEADERS = "workbench.response_headers"
+
+
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     """Every method some route answers at this path (for a 405's ``Allow``)."""
     methods: set[str] = set()
@@ -152,7 +161,13 @@ class RequestGuard:
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+        async def send_with_extra_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get(EXTRA_HEADERS) or {}
+                message["headers"] = [*message.get("headers", []), *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items())]
+            await send(message)
+
+        await self.app(scope, replay, send_with_extra_headers)
 
     def _too_large(self, size: int, at_least: bool = False) -> Response:
         said = f"more than {self.max_bytes:,}" if at_least else f"{size:,}"
