@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from workbench.core.sizes import (
     MAX_DESCRIPTION,
@@ -65,6 +65,12 @@ class RequestModel(ApiModel):
     them (a program that sends a field this version does not know still runs)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def keyed_map(key: Any, value: Any, max_items: int) -> WithJsonSchema:
+    """The JSON schema of a map whose keys and values are constrained, as the API states them
+    (``propertyNames`` and ``additionalProperties``, not pydantic's ``patternProperties``)."""
+    return WithJsonSchema({"type": "object", "propertyNames": key, "additionalProperties": value, "maxProperties": max_items})
 
 
 class Tag(ApiModel):
@@ -286,7 +292,13 @@ class ToolInvocationInstance(ApiModel):
 
 
 UserVariableValue = Annotated[str, StringConstraints(max_length=MAX_USER_VARIABLE_VALUE)]
-UserVariables = dict[UserVariableName, UserVariableValue]
+UserVariables = Annotated[
+    dict[UserVariableName, UserVariableValue],
+    Field(max_length=MAX_USER_VARIABLES),
+    keyed_map(
+        {"type": "string", "minLength": 1, "pattern": USER_VARIABLE_PATTERN}, {"type": "string", "maxLength": MAX_USER_VARIABLE_VALUE}, MAX_USER_VARIABLES
+    ),
+]
 
 
 class Input(RequestModel):
@@ -294,8 +306,8 @@ class Input(RequestModel):
 
     input_parameters: dict[str, Any]
     invocation_mode: InvocationMode
-    nonsensitive_user_variables: UserVariables = Field(default_factory=dict, max_length=MAX_USER_VARIABLES)
-    sensitive_user_variables: UserVariables = Field(default_factory=dict, max_length=MAX_USER_VARIABLES)
+    nonsensitive_user_variables: UserVariables = Field(default_factory=dict)
+    sensitive_user_variables: UserVariables = Field(default_factory=dict)
 
     @field_validator("input_parameters")
     @classmethod
@@ -309,8 +321,8 @@ class Input(RequestModel):
 class InputBody(Input):
     """An input as the API takes it: both maps of user variables are given (the faces may omit them)."""
 
-    nonsensitive_user_variables: UserVariables = Field(max_length=MAX_USER_VARIABLES)
-    sensitive_user_variables: UserVariables = Field(max_length=MAX_USER_VARIABLES)
+    nonsensitive_user_variables: UserVariables
+    sensitive_user_variables: UserVariables
 
 
 class SucceededInvocationResult(ApiModel):

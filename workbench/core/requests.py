@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from workbench.names import TAG_TEXT_PATTERN
 from workbench.core.models import (
     ApiModel,
     Description,
@@ -22,6 +24,7 @@ from workbench.core.models import (
     ToolName,
     ToolVersionInstance,
     VersionUserInfo,
+    keyed_map,
 )
 from workbench.core.sizes import (
     MAX_BRANCH,
@@ -32,6 +35,7 @@ from workbench.core.sizes import (
     MAX_FILTER_VALUES,
     MAX_PROJECT_PATH,
     MAX_SEARCH_QUERY,
+    MAX_TAG_TEXT,
     MAX_TAGS,
     MAX_TOOL_NAME,
     MAX_VERSION_CONSTRAINT,
@@ -84,20 +88,21 @@ ContinuationToken = Annotated[
 ]
 VersionConstraintText = Annotated[str, StringConstraints(max_length=MAX_VERSION_CONSTRAINT)]
 
-TagMap = dict[TagText, TagText | None]
+_TAG_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TAG_TEXT, "pattern": TAG_TEXT_PATTERN}
+TagMap = Annotated[dict[TagText, TagText | None], Field(max_length=MAX_TAGS), keyed_map(_TAG_TEXT, {"anyOf": [_TAG_TEXT, {"type": "null"}]}, MAX_TAGS)]
 ProjectPath = Field(pattern=r"^[-\w\d_/]+$", max_length=MAX_PROJECT_PATH)
 
 
 class CreateToolRequest(RequestModel):
     name: ToolName = Field(description=f"Unique among the org's non-deprecated tools; at most {MAX_TOOL_NAME} characters (400 if longer).")
     description: Description
-    tags: TagMap = Field(default_factory=dict, max_length=MAX_TAGS)
+    tags: TagMap = Field(default_factory=dict)
 
 
 class CreateToolBody(CreateToolRequest):
     """The create-tool body as the API takes it: ``tags`` is required (the faces may omit it)."""
 
-    tags: TagMap = Field(max_length=MAX_TAGS)
+    tags: TagMap
 
 
 class CreateToolResponse(ApiModel):
@@ -108,7 +113,7 @@ class ModifyToolRequest(RequestModel):
     """A field left null is left unchanged."""
 
     description: Description | None = None
-    tags: TagMap | None = Field(default=None, max_length=MAX_TAGS)
+    tags: TagMap | None = None
 
 
 EnvVarValue = Annotated[str, StringConstraints(max_length=MAX_ENVVAR_VALUE)]
@@ -117,7 +122,7 @@ EnvVarValue = Annotated[str, StringConstraints(max_length=MAX_ENVVAR_VALUE)]
 class EnvVarInsert(RequestModel):
     name: EnvVarName
     value: EnvVarValue
-    is_secret: bool
+    is_secret: bool = Field(strict=True)
 
 
 class EnvVarUpdate(RequestModel):
@@ -266,6 +271,13 @@ class PublishRequest(RequestModel):
 
 class PublishResponse(ApiModel):
     new_version: str
+
+
+class SignInResponse(ApiModel):
+    """A token for the Authorization header, and when it expires."""
+
+    id_token: str
+    expires_at: datetime
 
 
 ErrorCode = Literal[

@@ -29,6 +29,7 @@ from workbench.core.requests import (
     PublishResponse,
     SearchInvocationsParams,
     SearchInvocationsResponse,
+    SignInResponse,
     TestToolBody,
 )
 from workbench.core.results import Identity
@@ -36,7 +37,7 @@ from workbench.core.sizes import MAX_USER_ID, MAX_VERSION_CONSTRAINT
 from workbench.names import OBJECT_ID_PATTERN
 from workbench.server.auth import Guard
 from workbench.server.contract import error_responses, install_contract
-from workbench.server.wire import ApiJSONResponse, RequestGuard, install_error_handlers, respond
+from workbench.server.wire import ApiJSONResponse, RequestGuard, install_error_handlers, respond, use_object_id_paths
 
 ToolId = Annotated[str, Path(pattern=OBJECT_ID_PATTERN, description="The tool's ID (24 lowercase hex characters).")]
 Constraint = Annotated[str, Path(max_length=MAX_VERSION_CONSTRAINT, description="A PEP 440 constraint, or an exact version such as 1.0.0.")]
@@ -63,6 +64,7 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
         docs_url=None,
         redoc_url=None,
     )
+    use_object_id_paths()  # /tool/test is never a tool id: routing knows ids, so a wrong method is a 405
     install_error_handlers(app)
     install_contract(app)
     app.add_middleware(RequestGuard)
@@ -77,18 +79,18 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
 
     # -- sign-in ------------------------------------------------------------------------------
 
-    @route("POST", "/v1/{organization}/user/signin_with_api_key", "sign-in-with-api-key", tags=["User"])
+    @route("POST", "/v1/{organization}/user/signin_with_api_key", "sign-in-with-api-key", tags=["User"], response_model=SignInResponse)
     def sign_in(
         organization: str,
         x_api_key: Annotated[str, Header(description="The API key's secret.")],
         x_api_key_id: Annotated[str, Header(description="The API key's id.")],
         x_user_id: Annotated[str, Header(max_length=MAX_USER_ID, description="The user the key was issued for.")],
         _: None = Depends(guard.anonymous("sign-in-with-api-key")),
-    ) -> dict[str, Any]:
+    ) -> Response:
         signed_in = service.sign_in(organization, x_api_key_id, x_api_key, x_user_id)
-        return {"id_token": signed_in.token, "expires_at": signed_in.expires_at.isoformat()}
+        return respond(SignInResponse(id_token=signed_in.token, expires_at=signed_in.expires_at))
 
-    # -- tools (fixed paths before /{tool_id}) ------------------------------------------------
+    # -- tools (fixed paths before /{tool_id:objectid}) ------------------------------------------------
 
     @route(
         "GET",
@@ -124,38 +126,38 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
     ) -> Response:
         return respond(service.search_invocations(organization, query))
 
-    @route("POST", "/v1/{organization}/tool/{tool_id}", "modify-tool", 204)
+    @route("POST", "/v1/{organization}/tool/{tool_id:objectid}", "modify-tool", 204)
     def modify_tool(organization: str, tool_id: ToolId, body: ModifyToolRequest, identity: Identity = Depends(guard("modify-tool"))) -> Response:
         service.modify_tool(organization, tool_id, body, user_id=user(identity))
         return Response(status_code=204)
 
-    @route("DELETE", "/v1/{organization}/tool/{tool_id}", "deprecate-tool", 204)
+    @route("DELETE", "/v1/{organization}/tool/{tool_id:objectid}", "deprecate-tool", 204)
     def deprecate_tool(organization: str, tool_id: ToolId, identity: Identity = Depends(guard("deprecate-tool"))) -> Response:
         service.deprecate_tool(organization, tool_id, user_id=user(identity))
         return Response(status_code=204)
 
-    @route("POST", "/v1/{organization}/tool/{tool_id}/envvar", "modify-tool-envvars", 204)
+    @route("POST", "/v1/{organization}/tool/{tool_id:objectid}/envvar", "modify-tool-envvars", 204)
     def modify_envvars(organization: str, tool_id: ToolId, body: ModifyEnvVarsRequest, identity: Identity = Depends(guard("modify-tool-envvars"))) -> Response:
         service.authorize(identity, organization, None, "modify-tool-envvars", tool_id, body)  # secrets need more
         service.modify_envvars(organization, tool_id, body, user_id=user(identity))
         return Response(status_code=204)
 
-    @route("POST", "/v1/{organization}/tool/{tool_id}/version", "publish-tool-version", 201, response_model=PublishResponse)
+    @route("POST", "/v1/{organization}/tool/{tool_id:objectid}/version", "publish-tool-version", 201, response_model=PublishResponse)
     def publish(organization: str, tool_id: ToolId, body: PublishRequest, identity: Identity = Depends(guard("publish-tool-version"))) -> Response:
         return respond(service.publish_version(organization, tool_id, body, user_id=user(identity)), 201)
 
-    @route("GET", "/v1/{organization}/tool/{tool_id}/version", "get-tool-versions", response_model=ListVersionsResponse)
+    @route("GET", "/v1/{organization}/tool/{tool_id:objectid}/version", "get-tool-versions", response_model=ListVersionsResponse)
     def get_versions(
         organization: str, tool_id: ToolId, query: Annotated[ListVersionsQuery, Query()], identity: Identity = Depends(guard("get-tool-versions"))
     ) -> Response:
         return respond(service.list_versions(organization, tool_id, query))
 
-    @route("DELETE", "/v1/{organization}/tool/{tool_id}/version/{versions}", "deprecate-tool-version", 204)
+    @route("DELETE", "/v1/{organization}/tool/{tool_id:objectid}/version/{versions}", "deprecate-tool-version", 204)
     def deprecate_versions(organization: str, tool_id: ToolId, versions: Constraint, identity: Identity = Depends(guard("deprecate-tool-version"))) -> Response:
         service.deprecate_versions(organization, tool_id, versions, user_id=user(identity))
         return Response(status_code=204)
 
-    @route("POST", "/v1/{organization}/tool/{tool_id}/version/{version}/invoke", "invoke-tool-version", response_model=InvokeResponse)
+    @route("POST", "/v1/{organization}/tool/{tool_id:objectid}/version/{version}/invoke", "invoke-tool-version", response_model=InvokeResponse)
     def invoke(organization: str, tool_id: ToolId, version: Constraint, body: InvokeBody, identity: Identity = Depends(guard("invoke-tool-version"))) -> Response:
         return respond(service.invoke_version(organization, tool_id, version, body, user_id=user(identity), origin="api"))
 

@@ -68,7 +68,7 @@ class Guard:
             authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
             x_org_id: Annotated[str | None, Header(include_in_schema=False)] = None,
             x_mongo_cluster_name: Annotated[str | None, Header(description=IGNORED)] = None,
-            sec_websocket_protocol: Annotated[list[str] | None, Header(alias="Sec-WebSocket-Protocol", description=IGNORED)] = None,
+            sec_websocket_protocol: Annotated[list[str], Header(alias="Sec-WebSocket-Protocol", description=IGNORED)] = [],  # noqa: B006 (FastAPI copies it)
         ) -> Identity:
             token, username = credentials(authorization)
             identity = self.service.authenticate(token, username)
@@ -84,7 +84,7 @@ class Guard:
         def dependency(
             request: Request,
             x_mongo_cluster_name: Annotated[str | None, Header(description=IGNORED)] = None,
-            sec_websocket_protocol: Annotated[list[str] | None, Header(alias="Sec-WebSocket-Protocol", description=IGNORED)] = None,
+            sec_websocket_protocol: Annotated[list[str], Header(alias="Sec-WebSocket-Protocol", description=IGNORED)] = [],  # noqa: B006 (FastAPI copies it)
         ) -> None:
             self._limit(request.client.host if request.client else "local", operation, request)
 

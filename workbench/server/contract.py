@@ -108,7 +108,42 @@ def install_contract(app: FastAPI) -> None:
             for operations in schema["paths"].values():
                 for operation in operations.values():
                     operation["security"] = SIGN_IN_SECURITY if operation["operationId"] == "sign-in-with-api-key" else TOKEN_SECURITY
+            _responses_send_every_field(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = document  # type: ignore[method-assign]  # FastAPI's documented way to customize it
+
+
+def _referenced(schema: Any, components: dict[str, Any], seen: set[str]) -> set[str]:
+    """The component schemas ``schema`` refers to, directly or not."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if ref:
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen:
+                seen.add(name)
+                _referenced(components[name], components, seen)
+        for value in schema.values():
+            _referenced(value, components, seen)
+    elif isinstance(schema, list):
+        for value in schema:
+            _referenced(value, components, seen)
+    return seen
+
+
+def _responses_send_every_field(document: dict[str, Any]) -> None:
+    """A response model's fields are always sent (defaults included): say they are required.
+    (Pydantic documents a field with a default as optional, which is right for requests only.)"""
+    components = document["components"]["schemas"]
+    sent, taken = set[str](), set[str]()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            _referenced(operation.get("requestBody"), components, taken)
+            _referenced(operation.get("parameters"), components, taken)
+            for status, response in operation["responses"].items():
+                if status.startswith("2"):
+                    _referenced(response, components, sent)
+    for name in sent - taken:
+        if "properties" in components[name]:
+            components[name]["required"] = list(components[name]["properties"])

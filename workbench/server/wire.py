@@ -6,6 +6,7 @@ text the workbench does not store (422)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -14,11 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.convertors import CONVERTOR_TYPES, Convertor, register_url_convertor
 from starlette.routing import Match
 
 from workbench.core.requests import ErrorCode
 from workbench.core.sizes import MAX_BODY_BYTES, MAX_JSON_DEPTH, unstorable_text
 from workbench.errors import RateLimited, ServiceUnavailable, WorkbenchError, validation_error_from_pydantic
+from workbench.names import OBJECT_ID_PATTERN
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -68,6 +71,24 @@ def extra_headers(request: Request) -> dict[str, str]:
 EXTRA_HEADERS = "workbench.response_headers"
 
 
+class ObjectIdConvertor(Convertor[str]):
+    """A path segment that is an object id (24 lowercase hex characters)."""
+
+    regex = OBJECT_ID_PATTERN.strip("^$")
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+def use_object_id_paths() -> None:
+    """Let routes say ``{tool_id:objectid}``."""
+    if "objectid" not in CONVERTOR_TYPES:
+        register_url_convertor("objectid", ObjectIdConvertor())
+
+
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     """Every method some route answers at this path (for a 405's ``Allow``)."""
     methods: set[str] = set()
@@ -76,6 +97,19 @@ def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
         if match != Match.NONE:
             methods |= set(getattr(route, "methods", None) or ())
     return sorted(methods)
+
+
+def bad_object_id(app: FastAPI, path: str) -> str | None:
+    """The path segment that keeps ``path`` from an endpoint because it is not an object id."""
+    for route in app.router.routes:
+        loose = getattr(route, "path", "").replace(":objectid}", "}")
+        if loose == getattr(route, "path", ""):
+            continue
+        pattern = "^" + re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", loose) + "$"
+        found = re.match(pattern, path)
+        if found and "tool_id" in found.groupdict():
+            return found.group("tool_id")
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -99,6 +133,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     def framework_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
+            bad_id = bad_object_id(app, request.url.path)
+            if bad_id is not None:
+                return error_response(422, f"invalid request: path.tool_id: {bad_id!r} is not a tool id (24 lowercase hex characters)", "validation_error")
             return error_response(404, f"no such endpoint: {request.method} {request.url.path} (the API's endpoints are listed at /openapi.json)", "not_found")
         if error.status_code == 405:
             allowed = allowed_methods(app, request.scope)
