@@ -11,19 +11,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from amigo_sdk.generated import model as sdk
-from served import SECRET, Running, error, sign_in, spec_input, token
+from served import SECRET, error, sign_in, spec_input, token
 
 from workbench.core.models import ToolInvocationInstance, invocation_origin
 from workbench.core.service import ToolService
-from workbench.repo.samples import build_sample_repository
-
-
-@pytest.fixture
-def served(service: ToolService, repo_path):
-    build_sample_repository(repo_path)
-    running = Running(service)
-    yield running
-    running.stop()
 
 
 @pytest.fixture

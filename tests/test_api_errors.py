@@ -12,18 +12,11 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from served import Running, error, sign_in, spec_input
+from served import error, sign_in, spec_input
 
 from workbench.core.service import ToolService
 from workbench.core.sizes import MAX_BODY_BYTES, MAX_DESCRIPTION
 from workbench.synthetic import generate_invocations
-
-
-@pytest.fixture
-def served(service: ToolService):
-    running = Running(service)
-    yield running
-    running.stop()
 
 
 @pytest.fixture

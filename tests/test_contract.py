@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from contract_hooks import correct_errors
-from served import Running, token
+from served import token
 
 from workbench.core.service import ToolService
 
@@ -140,16 +140,6 @@ def compare(ours_raw: dict[str, Any], theirs_raw: dict[str, Any]) -> list[str]:
         if shape(ours_raw["components"].get("securitySchemes", {}).get(name, {})) != shape(scheme):
             found.append(f"security scheme {name} is not served as the official document states it")
     return found
-
-
-@pytest.fixture
-def served(service: ToolService, repo_path):
-    from workbench.repo.samples import build_sample_repository
-
-    build_sample_repository(repo_path)
-    running = Running(service)
-    yield running
-    running.stop()
 
 
 def corrected(openapi: dict[str, Any]) -> dict[str, Any]:

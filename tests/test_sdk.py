@@ -13,20 +13,11 @@ from amigo_sdk.config import AmigoConfig
 from amigo_sdk.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 from amigo_sdk.generated import model as sdk
 from amigo_sdk.http_client import AmigoHttpClient
-from served import SECRET, Running
+from served import SECRET
 
 from workbench.core.events import IndexProgress
 from workbench.core.service import ToolService
-from workbench.repo.samples import build_sample_repository
 from workbench.synthetic import generate_invocations
-
-
-@pytest.fixture
-def served(service: ToolService, repo_path):
-    build_sample_repository(repo_path)
-    running = Running(service)
-    yield running
-    running.stop()
 
 
 def sdk_client(url: str, service: ToolService, role: str = "admin", user: str = "ada") -> AmigoHttpClient:

@@ -11,15 +11,11 @@ from served import SECRET, Running, error, sign_in, spec_input
 
 from workbench.core.events import IndexProgress, PublishProgress
 from workbench.core.service import ToolService
-from workbench.repo.samples import build_sample_repository
 from workbench.synthetic import generate_invocations
 
 @pytest.fixture
-def api(service: ToolService, repo_path):
-    build_sample_repository(repo_path)
-    running = Running(service)
-    yield running
-    running.stop()
+def api(served):
+    return served
 
 
 def caught_up(service: ToolService) -> threading.Event:
