@@ -32,8 +32,7 @@ from workbench.core.results import ApiKeyInfo, CreatedApiKey, Identity, SignedIn
 from workbench.core.sizes import MAX_API_KEY_NAME, MAX_USER_ID
 from workbench.core.validation import ModelOrDict, check_org, check_storable, parse
 from workbench.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
-from workbench.names import ORG
-from workbench.names import IdFactory
+from workbench.names import ORG, IdFactory
 from workbench.store.atomic import atomic_write_bytes
 from workbench.store.records import ApiKeyRecord
 from workbench.store.tables import Metadata

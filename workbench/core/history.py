@@ -4,11 +4,10 @@ one, and full-text search with highlighted snippets."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from workbench.core.listing import parse_sort_by
-from collections.abc import Sequence
-
 from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance
 from workbench.core.requests import (
     InvocationFilters,

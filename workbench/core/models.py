@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
@@ -213,15 +213,16 @@ InvocationSource = Annotated[
     Field(discriminator="type"),
 ]
 
-INVOCATION_SOURCE_TYPES = ("regular-conversation", "simulation-conversation")
-"""The spec's invocation source types: the only values of the ``invocation_source_type`` filter."""
 InvocationSourceType = Literal["regular-conversation", "simulation-conversation"]
+INVOCATION_SOURCE_TYPES: tuple[InvocationSourceType, ...] = get_args(InvocationSourceType)
+"""The spec's invocation source types: the only values of the ``invocation_source_type`` filter
+(the faces offer these)."""
 
 # -- the workbench's own runs, as the spec's sources --------------------------------------------
 
 InvocationOrigin = Literal["cli", "app", "api"]
 """Which face of the workbench ran an invocation (its CLI, its app, or ``workbench serve``)."""
-INVOCATION_ORIGINS: tuple[InvocationOrigin, ...] = ("cli", "app", "api")
+INVOCATION_ORIGINS: tuple[InvocationOrigin, ...] = get_args(InvocationOrigin)
 WORKBENCH_STATE_MACHINE = ("workbench", 1)
 """The state machine named in the metadata of the workbench's own runs: no agent ran them."""
 ORIGIN_STATE_PREFIX = "workbench:"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -48,19 +48,14 @@ QueryAgainst = Literal[
     "invocation_status.exception_stack_trace",
     "logs",
 ]
-QUERY_AGAINST_FIELDS: tuple[QueryAgainst, ...] = (
-    "invocation_status.output",
-    "invocation_status.exception_message",
-    "invocation_status.exception_type",
-    "invocation_status.exception_stack_trace",
-    "logs",
-)
+QUERY_AGAINST_FIELDS: tuple[QueryAgainst, ...] = get_args(QueryAgainst)
 """The fields a search may look in: the spec's ``query_against`` values, and ``logs`` (the seed
 document's, a workbench extra)."""
 SPEC_QUERY_AGAINST_FIELDS: tuple[QueryAgainst, ...] = QUERY_AGAINST_FIELDS[:4]
 """The ``query_against`` values the hosted API knows."""
 
 T = TypeVar("T")
+MAX_CONTINUATION_TOKEN = 2**62
 
 
 def _unique(values: list[T]) -> list[T]:
@@ -76,7 +71,6 @@ def _continuation(token: int) -> int:
     return min(max(token, 0), MAX_CONTINUATION_TOKEN)
 
 
-MAX_CONTINUATION_TOKEN = 2**62
 UniqueIds = Annotated[
     list[ObjectId], AfterValidator(_unique), Field(max_length=MAX_FILTER_VALUES, json_schema_extra={"uniqueItems": True})
 ]
