@@ -183,9 +183,10 @@ def make_tool(service: ToolService) -> Callable[..., str]:
 
 
 @pytest.fixture
-def run_cli(home: Path, repo_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+def run_cli(home: Path, repo_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """Run `workbench ARGS` in-process on the test's data directory; returns (code, out, err)."""
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_SEARCH_ENGINE", settings.search_engine)
     monkeypatch.setenv("WORKBENCH_TOOLS_REPO", str(repo_path))
     monkeypatch.setenv("WORKBENCH_RUNTIME", "process")
     monkeypatch.delenv("WORKBENCH_ORG", raising=False)

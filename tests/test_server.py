@@ -86,6 +86,7 @@ def test_documented_errors(client: httpx.Client, service: ToolService, tools_rep
     error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": []}), 422, "inputs")
     error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [spec_input({})]}), 404, "no active version")
     error(client.get("/v1/acme/tool/invocation", params=[("tool_id", tool_id), ("tool_id", "a" * 24), ("version", ">=1")]), 400, "same number of times")
+    assert client.get("/v1/acme/tool/invocation/search", params={"query": '"unclosed', "query_against": "logs"}).status_code == 200  # plain text always searches
     error(client.get("/v1/acme/tool/invocation/search", params={"query_against": "logs"}), 422, "query")
     error(client.delete(f"/v1/acme/tool/{tool_id}/version/not-a-constraint"), 422, "PEP 440")
     error(client.get(f"/v1/acme/tool/{tool_id}/version", params={"limit": 51}), 422, "limit")

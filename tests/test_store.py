@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -16,6 +17,7 @@ from pathlib import Path
 from workbench.core.service import ToolService
 from workbench.settings import Settings
 from workbench.store import InvocationLog
+from workbench.synthetic import generate_invocations
 
 from conftest import tool_environment
 
@@ -82,6 +84,10 @@ def test_a_writer_killed_mid_write_leaves_the_previous_state_readable(home: Path
             tools = view.tools.of_org("acme")
         assert len(tools) >= seen  # nothing committed is ever lost
         seen = len(tools)
+        kept = service.workspace.metadata.store.generations.newest_good(lambda value: None)
+        if kept:  # the newest kept copy is the live state or the one before it, never ahead
+            copy = {t["name"] for t in kept[1].get("tools", {}).values()}
+            assert copy <= {t.name for t in tools} and len(tools) - len(copy) <= 1
         assert count == min(20, seen)
         for tool in tools:  # every committed secret reference still resolves
             _, secrets = tool_environment(service, tool.id)
@@ -124,3 +130,45 @@ def test_concurrent_appends_from_two_processes_interleave_whole_lines(tmp_path: 
     assert len(records) == 600
     for who in ("a", "b"):
         assert [r["i"] for r in records if r["who"] == who] == list(range(300))
+
+
+def test_a_damaged_line_is_kept_aside_once_however_often_the_log_is_read(home: Path) -> None:
+    service = ToolService(Settings(home=home))
+    generate_invocations(service, "acme", 50, days=1)
+    segment = service.workspace.invocations.segments()[-1]
+    with segment.open("ab") as handle:
+        handle.write(b'{"id": "cut')  # a writer killed mid-line ...
+    generate_invocations(service, "acme", 5, seed=9, days=1)  # ... and the next append closes it
+    assert service.count_invocations("acme") == 55
+    list(service.workspace.invocations)
+    service.workspace.catalog.rebuild("a test asks for it")
+    assert service.count_invocations("acme") == 55
+    kept = service.workspace.invocations.quarantine.lines()
+    assert len(kept) == 1 and base64.b64decode(kept[0]["raw_base64"]) == b'{"id": "cut\n'
+    assert kept[0]["segment"] == segment.name and "cut short" in kept[0]["reason"]
+
+
+def test_a_connection_notices_the_catalog_file_was_replaced_by_another_process(home: Path) -> None:
+    first, second = ToolService(Settings(home=home)), ToolService(Settings(home=home))
+    generate_invocations(first, "acme", 100, days=1)
+    assert first.count_invocations("acme") == 100
+    second.workspace.catalog.replace("a test replaces it")  # as `workbench repair` in another process
+    generate_invocations(second, "acme", 10, seed=3, days=1)
+    assert first.count_invocations("acme") == 110
+    catalog = first.workspace.catalog
+    assert os.fstat(catalog._local.fd).st_ino == catalog.path.stat().st_ino
+
+
+def test_a_catalog_made_before_tails_were_kept_learns_them_and_then_sees_a_cut(home: Path) -> None:
+    service = ToolService(Settings(home=home))
+    generate_invocations(service, "acme", 100, days=1)
+    assert service.count_invocations("acme") == 100
+    service.workspace.catalog.query("DELETE FROM segment_marks", [])  # as an older workbench left it
+    assert service.count_invocations("acme") == 100
+    segment = service.workspace.invocations.segments()[-1]
+    data = segment.read_bytes()
+    segment.write_bytes(data[:-1] + b"X")  # the last line's newline overwritten: same size
+    later = segment.stat().st_mtime_ns + 1_000_000_000  # (an edit a moment later, not in the same clock tick)
+    os.utime(segment, ns=(later, later))
+    assert service.count_invocations("acme") == 99
+    assert "changed before byte" in service.workspace.catalog.last_rebuild()["reason"]

@@ -6,6 +6,8 @@ server) render them; none of them invents its own.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Any, ClassVar
 
 
@@ -120,3 +122,27 @@ class ServiceUnavailable(WorkbenchError):
 
     status = 503
     code = "unavailable"
+
+
+class DataDamaged(WorkbenchError):
+    """503: a file of the data directory cannot be read, so nothing is written over it.
+
+    Not a 4xx: the request was fine. Not a 500: this is no bug, and the way out is known
+    (`workbench repair`). 503 says "this service cannot serve until its operator acts"; unlike
+    :class:`ServiceUnavailable` it carries no Retry-After, since retrying alone will not help.
+    """
+
+    status = 503
+    code = "data_damaged"
+
+    def __init__(self, path: Path | str, problem: str, home: Path | str | None = None) -> None:
+        path = Path(path)
+        home = Path(home) if home is not None else path.parent
+        super().__init__(
+            f"{path} is damaged: {problem}. Nothing was written over it. Run `workbench repair --home {shlex.quote(str(home))}` "
+            "to restore the newest good copy the workbench keeps (`workbench doctor` shows what it would do).",
+            path=str(path),
+            problem=problem,
+        )
+        self.path = path
+        self.problem = problem

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     config_home: Path | None = Field(
         default=None, description="Where the app keeps its own settings (theme) and user themes; defaults to the platform's user config dir."
     )
+    search_engine: Literal["tantivy", "whoosh"] = Field(
+        default="tantivy",
+        description="The full-text engine of the search index: tantivy (fast), or Whoosh (pure Python). Switching rebuilds the index.",
+    )
 
     remote: str | None = Field(default=None, description="Work against this Tools API server instead of the local data directory.")
     api_key_id: str | None = Field(default=None, description="Remote mode: the API key id (x-api-key-id).")
@@ -120,6 +124,16 @@ class DataPaths:
     def invocations(self) -> Path:
         """Append-only JSON Lines segments of invocation records, one per day."""
         return self.home / "invocations"
+
+    @property
+    def quarantine(self) -> Path:
+        """Damaged log lines and damaged files that repair replaced, kept aside, never deleted."""
+        return self.home / "quarantine"
+
+    @property
+    def generations(self) -> Path:
+        """The last good copies of metadata.json and secrets.json (0600), for `workbench repair`."""
+        return self.home / "generations"
 
     @property
     def catalog(self) -> Path:
@@ -167,4 +181,8 @@ class DataPaths:
             "metadata": str(self.metadata),
             "secrets": str(self.secrets),
             "invocations": str(self.invocations),
+            "catalog": str(self.catalog),
+            "search index": str(self.search_index),
+            "kept copies": str(self.generations),
+            "quarantine": str(self.quarantine),
         }

@@ -9,6 +9,7 @@ import click
 
 from workbench import __version__
 from workbench.cli.common import SERVICES, Env, command_options, fail, print_fields, print_json
+from workbench.cli.data import repair
 from workbench.cli.env import env_group
 from workbench.cli.history import history, index_group, search
 from workbench.cli.run import invoke, new, test
@@ -72,6 +73,7 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
 
 for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group):
     cli.add_command(command)
+cli.add_command(repair)
 
 
 def main(argv: list[str] | None = None) -> None:

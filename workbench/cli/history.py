@@ -136,7 +136,9 @@ def search(env: Env, query, fields, tools, source_types, conversation_ids, run_i
     out = Console(highlight=False)
     names = _tool_names(env)
     more = " (more match: raise --limit or narrow the query)" if page.has_more else ""
-    out.print(f"{len(page.hits)} hit(s) for {query!r} ({order} first){more}")
+    out.print(f"{len(page.hits)} hit(s) for {query!r} ({order} first){more}", markup=False)
+    if page.read_literally:
+        out.print(f"searched as written: {page.read_literally}", markup=False)
     for hit in page.hits:
         inv = hit.invocation
         state = "[green]ok[/]" if inv.invocation_status.succeeded else "[red]failed[/]"

@@ -7,6 +7,7 @@ from dataclasses import asdict
 import click
 
 from workbench.cli.common import Env, command_options, print_fields, print_json
+from workbench.cli.data import data_health_dict, print_data_health
 
 
 @click.command("doctor")
@@ -15,7 +16,7 @@ def doctor(env: Env) -> None:
     """Say which runtime builds and runs tools here, why, and how to fix what is missing."""
     report = env.local_service("the runtime report").runtime_report()
     if env.as_json:
-        print_json(asdict(report))
+        print_json({**asdict(report), "data": data_health_dict(env)})
         return
     daemon = f"reachable (Docker {report.daemon})" if report.daemon else f"not reachable ({report.daemon_error or 'not checked'})"
     image = {True: "present", False: "missing", None: "not checked"}[report.base_image_present]
@@ -31,6 +32,7 @@ def doctor(env: Env) -> None:
     )
     for fix in report.fixes:
         click.echo(f"fix: {fix}")
+    print_data_health(env)
 
 
 @click.group("runtime")

@@ -32,12 +32,14 @@ from workbench.core.results import (
     ApiKeyInfo,
     CreatedApiKey,
     EnvVarInfo,
+    HealthReport,
     Identity,
     IndexStatus,
     Limits,
     Outcome,
     Progress,
     PruneResult,
+    RepairOutcome,
     SearchPage,
     SignedIn,
     StageListener,
@@ -226,6 +228,16 @@ class ToolsApi(Protocol):
 
     def stop_background_work(self) -> None:
         """Stop what start_background_work started."""
+        ...
+
+    def data_health(self) -> HealthReport:
+        """Whether every file of the data directory loads and the derived parts agree with the
+        log, and what `repair_data` would do about what does not."""
+        ...
+
+    def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
+        """Carry out the repairs a health check found (restore from kept copies, keep damaged
+        lines aside, rebuild the catalog); what only the user can do is left and said."""
         ...
 
     def runtime_report(self) -> Any:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
 
 from workbench.core.events import DataWatcher, EventBus, IndexProgress
 from workbench.core.locks import OperationLocks
-from workbench.core.models import utcnow
+from workbench.core.models import ToolInvocationInstance, utcnow
 from workbench.core.runtimes import Runtimes
 from workbench.names import IdFactory, new_id
 from workbench.search.index import SearchIndex
@@ -16,8 +19,21 @@ from workbench.search.indexer import Indexer
 from workbench.settings import DataPaths, Settings
 from workbench.store import InvocationLog, MetadataStore, SecretStore
 from workbench.store.catalog import InvocationCatalog
+from workbench.store.directory import DataDirectory
+from workbench.store.quarantine import Quarantine
 from workbench.store.invocation_queries import InvocationQueries
 from workbench.store.tables import Metadata
+
+
+def invocation_problem(record: dict[str, Any]) -> str | None:
+    """Why a stored line is not an invocation this workbench can show, or None. Given to the log,
+    so its readers, the catalog and the health check agree on what a record is."""
+    try:
+        ToolInvocationInstance.model_validate(record)
+    except ValidationError as error:
+        first = error.errors()[0]
+        return f"it is not a valid invocation ({'.'.join(map(str, first['loc']))}: {first['msg']})"
+    return None
 
 
 @dataclass
@@ -33,15 +49,20 @@ class Workspace:
         self.paths: DataPaths = self.settings.paths().ensure()
         self.metadata = Metadata(MetadataStore(self.paths.metadata, self.paths.metadata_lock))
         self.secrets = SecretStore(self.paths.secrets)
-        self.invocations = InvocationLog(self.paths.invocations)
+        self.invocations = InvocationLog(self.paths.invocations, Quarantine(self.paths.quarantine), invocation_problem)
         self.catalog = InvocationCatalog(self.paths.catalog, self.invocations)
         self.queries = InvocationQueries(self.catalog)
-        self.search_index = SearchIndex(self.paths.search_index, self.catalog)
+        engine = self.settings.search_engine
+        self.search_index = SearchIndex(self.paths.search_index, self.catalog, engine)
         self.events = EventBus()
         self.indexer = Indexer(
-            self.paths.search_index, self.paths.catalog, self.paths.invocations, on_progress=lambda done, total: self.events.emit(IndexProgress(done, total))
+            self.paths.search_index, self.paths.catalog, self.invocations, engine, on_progress=lambda done, total: self.events.emit(IndexProgress(done, total))
         )
         self.runtimes = Runtimes(self.settings, self.paths)
         self.locks = OperationLocks(self.paths.operation_locks)
         self.watcher = DataWatcher(self.paths.invocations, self.paths.metadata, self.events)
         self.recovery_window = timedelta(seconds=self.settings.envvar_recovery_window_seconds)
+
+    def data_directory(self) -> DataDirectory:
+        """The stores taken together, for the health check and repair."""
+        return DataDirectory.at(self.paths, invocation_problem)

@@ -16,7 +16,7 @@ from workbench.core.lookup import require_tool
 from workbench.core.requests import ModifyEnvVarsRequest
 from workbench.core.results import EnvVarInfo
 from workbench.core.validation import ModelOrDict, check_org, parse
-from workbench.errors import BadRequest, Conflict
+from workbench.errors import BadRequest, Conflict, DataDamaged
 from workbench.store import SecretStore
 from workbench.store.records import EnvVarRecord, VersionRecord
 from workbench.store.tables import Metadata, MetadataView
@@ -89,7 +89,10 @@ class EnvVars:
             for delete in req.deletes:
                 view.envvars.save(active[delete.name].model_copy(update={"deleted_at": now, "updated_at": now, "value": None, "secret_ref": None}))
             self.secrets.add(staged_secrets)  # before the metadata that refers to them is committed
-        self._prune_secrets()
+        try:
+            self._prune_secrets()
+        except DataDamaged:
+            pass  # the change is committed; values nothing refers to go with the next change or repair
         self.events.emit(ToolsChanged(org_id, tool_id))
 
     def _check(
@@ -146,7 +149,14 @@ class EnvVars:
         records = view.envvars.live(org_id, tool_id)
         refs = {r.name: r.secret_ref for r in records if r.is_secret and r.secret_ref}
         stored = self.secrets.get(refs.values())
-        return ToolEnvironment(
+        environment = ToolEnvironment(
             plain={r.name: r.value or "" for r in records if not r.is_secret},
             secret={name: stored[ref] for name, ref in refs.items() if ref in stored},
         )
+        unusable = sorted(name for name, value in environment.all.items() if "\x00" in value)
+        if unusable:  # stored by an older workbench: no process environment can carry a NUL
+            raise BadRequest(
+                f"environment variable(s) {', '.join(unusable)} of this tool hold a NUL character, which no process environment can carry; "
+                "set them again (workbench env set TOOL NAME=VALUE)"
+            )
+        return environment

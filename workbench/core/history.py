@@ -3,9 +3,7 @@ one, and full-text search with highlighted snippets."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any
 
 from workbench.core.listing import parse_sort_by
 from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance
@@ -16,13 +14,11 @@ from workbench.core.requests import (
     SearchInvocationsQuery,
     SearchInvocationsResponse,
 )
-from workbench.core.results import IndexStatus, Progress, SearchHit, SearchPage
+from workbench.core.results import Finding, IndexStatus, Progress, SearchHit, SearchPage
 from workbench.core.validation import ModelOrDict, check_org, parse
 from workbench.core.versions import VersionConstraint
-from workbench.errors import BadRequest, NotFound, ServiceUnavailable
-from workbench.search.index import IndexUnusable, SearchIndex
-from workbench.search.indexer import Indexer
-from workbench.search.query import filter_query, index_fields, parse_query, snippets
+from workbench.errors import BadRequest, NotFound, ServiceUnavailable, WorkbenchError
+from workbench.search import IndexUnusable, Indexer, SearchFilters, SearchIndex, SearchRequest, SearchResult, index_fields, snippets
 from workbench.store.invocation_queries import SORT_COLUMNS, InvocationFilter, InvocationQueries, ToolSelection
 
 def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
@@ -34,31 +30,13 @@ def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
     return sorted(stored)
 
 
-PLAIN_WORDS = re.compile(r"[^\w\s]+")
-
-
-def _readable_query(text: str, fields: list[str]) -> Any:
-    """The query language's reading of ``text``; where it cannot read it (an unclosed quote,
-    unbalanced parentheses), the same text as plain words; None if it has nothing to search for.
-    (The search engine's own parser, which never fails on plain text, replaces this.)"""
-    try:
-        return parse_query(text, fields)
-    except BadRequest:
-        words = PLAIN_WORDS.sub(" ", text).strip()
-    try:
-        return parse_query(words, fields) if words else None
-    except BadRequest:  # nothing searchable in it (only stop words): nothing matches
-        return None
-
-
 class History:
     """The org's recorded invocations: pages, counts, one by id, and full-text search."""
 
-    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer, engine: str = "whoosh") -> None:
+    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer) -> None:
         self.queries = queries
         self.search_index = search_index
         self.indexer = indexer
-        self.engine = engine
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -122,53 +100,61 @@ class History:
 
     def search_page(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchPage:
         """Full-text search with the filters; hits newest first (or by relevance) with snippets.
-        A blank query selects by the filters alone (newest first); text the query language cannot
-        read is searched as plain words, so what people type never fails.
 
-        If the index is missing, damaged or of an older schema, it is rebuilt: here with
-        ``on_rebuild`` reporting progress, else in the background while this answers 503.
+        Plain text always searches (the query language is an extra); a blank query selects by
+        the filters alone (newest first), and one without a letter or digit finds nothing, so what
+        people type never fails. If the index is missing, damaged or of an older schema or
+        engine, it is rebuilt (or a killed rebuild resumed): here with ``on_rebuild`` reporting
+        progress, else in the background while this answers 503.
         """
         check_org(org_id)
         q = parse(SearchInvocationsQuery, query, "search query")
         if not q.query.strip():
             return self._filtered_page(org_id, q)
-        fields = index_fields(list(q.query_against))
-        text_query = _readable_query(q.query, fields)
-        if text_query is None:
+        if not any(char.isalnum() for char in q.query):
             return SearchPage(hits=[], has_more=False)
-        filters = filter_query(
-            org_id,
-            tool_id=q.tool_id,
-            source_type=_stored_source_types(q.invocation_source_type),
-            conversation_id=q.conversation_id,
-            sim_run_id=q.simulation_unit_test_set_run_id,
-            succeeded=None if q.succeeded is None else ["true" if q.succeeded else "false"],
+        request = SearchRequest(
+            text=q.query,
+            fields=index_fields(list(q.query_against)),
+            filters=SearchFilters(
+                org_id,
+                tool_id=list(q.tool_id),
+                source_type=_stored_source_types(q.invocation_source_type),
+                conversation_id=list(q.conversation_id),
+                sim_run_id=list(q.simulation_unit_test_set_run_id),
+                succeeded=q.succeeded,
+            ),
+            newest_first=q.order == "newest",
+            limit=q.limit,
         )
-        index = self.search_index
-        try:
-            index.check()
-        except IndexUnusable as problem:
-            if on_rebuild is None:
-                self.indexer.nudge(rebuild=True)
-                raise ServiceUnavailable(f"{problem}; it is being rebuilt, search again shortly") from None
-            index.rebuild(progress=on_rebuild)
-        if index.backlog():
-            self.indexer.nudge()  # searches what is indexed now; the rest follows shortly
-        hits, terms = index.search(text_query, filters, q.order == "newest", q.limit + 1)
-        has_more = len(hits) > q.limit
-        hits = hits[: q.limit]
-        located = self.queries.locate_seqs(seq for seq, _ in hits)
-        found = [(seq, score) for seq, score in hits if seq in located]
+        result = self._search(request, on_rebuild)
+        located = self.queries.locate_seqs(seq for seq, _ in result.hits)
+        found = [(seq, score) for seq, score in result.hits if seq in located]
         records = self.queries.records([located[seq] for seq, _ in found])
         return SearchPage(
-            hits=[SearchHit(ToolInvocationInstance.model_validate(record), snippets(record, terms, fields), score) for (seq, score), record in zip(found, records)],
-            has_more=has_more,
+            hits=[SearchHit(ToolInvocationInstance.model_validate(r), snippets(r, result.query, request.fields), score) for (_, score), r in zip(found, records)],
+            has_more=result.has_more,
+            read_literally=result.query.reason if result.query.literal else None,
         )
 
     def _filtered_page(self, org_id: str, q: SearchInvocationsQuery) -> SearchPage:
         """A blank search: the newest invocations the filters select, from the catalog."""
         locations, has_more = self.queries.page(self._filter(org_id, q), [], q.limit, 0)
         return SearchPage(hits=[SearchHit(ToolInvocationInstance.model_validate(r), {}, 0.0) for r in self.queries.records(locations)], has_more=has_more)
+
+    def _search(self, request: SearchRequest, on_rebuild: Progress | None) -> SearchResult:
+        index = self.search_index
+        for _ in range(2):
+            try:
+                if index.backlog():
+                    self.indexer.nudge()  # searches what is indexed now; the rest follows shortly
+                return index.search(request)
+            except IndexUnusable as problem:
+                if on_rebuild is None:
+                    self.indexer.nudge(rebuild=True)
+                    raise ServiceUnavailable(f"{problem}; it is being rebuilt, search again shortly") from None
+                index.update(progress=on_rebuild, blocking=True)  # rebuilds, or resumes a killed rebuild
+        raise ServiceUnavailable("the search index could not be rebuilt; see `workbench doctor`")
 
     def search_invocations(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchInvocationsResponse:
         """The API's search: the matching invocations, and whether more match (a workbench extra)."""
@@ -189,12 +175,22 @@ class History:
         """Rebuild the search index from the log; returns the number of invocations indexed."""
         return self.search_index.rebuild(progress=progress)
 
-    def index_status(self) -> IndexStatus:
-        index = self.search_index
+    def index_health(self) -> Finding:
+        """The search index's part of the data directory's health check (it only reads)."""
         try:
-            meta = index.check()
-            usable, problem = True, None
-        except IndexUnusable as error:
-            meta, usable, problem = index.meta() or {}, False, str(error)
-        index.catalog.sync()
-        return IndexStatus(usable=usable, problem=problem, engine=self.engine, indexed=int(meta.get("indexed_seq", 0)), recorded=index.catalog.max_seq())
+            status = self.search_index.status()
+        except WorkbenchError as error:
+            return Finding("search index", False, f"could not be checked: {error.message}", "repair the catalog first, then check again")
+        if not status.usable and not self.search_index.meta_path.exists():
+            return Finding("search index", True, f"not built yet: it is built on the first search ({status.recorded:,} invocations)")
+        if not status.usable:
+            return Finding("search index", False, status.problem or "unusable", f"rebuild it from the log ({status.recorded:,} invocations)", action="rebuild_index")
+        behind = status.recorded - status.indexed
+        found = f"{status.engine}, holds {status.indexed:,} of {status.recorded:,} invocations"
+        return Finding("search index", True, found + (f" ({behind:,} not indexed yet: indexed on the next search or by a running app)" if behind else ""))
+
+    def index_status(self) -> IndexStatus:
+        status = self.search_index.status()
+        return IndexStatus(
+            usable=status.usable, problem=status.problem, engine=status.engine, indexed=status.indexed, recorded=status.recorded, size_bytes=status.size_bytes
+        )

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from workbench.search.query import split_marks as _split_marks
+from workbench.search import split_marks as _split_marks
+from workbench.store.health import Finding as Finding
+from workbench.store.health import HealthReport as HealthReport
+from workbench.store.repair import RepairOutcome as RepairOutcome
 from workbench.core.models import FailedInvocationResult, SucceededInvocationResult, ToolInstance, ToolInvocationInstance
 
 
@@ -54,10 +57,12 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """The hits of one search, and whether more exist than were returned."""
+    """The hits of one search, whether more exist than were returned, and, when the query
+    language could not read the query and it was searched as written, why."""
 
     hits: list[SearchHit]
     has_more: bool
+    read_literally: str | None = None
 
 
 StageState = Literal["running", "passed", "failed", "output"]
@@ -88,6 +93,7 @@ class IndexStatus:
     engine: str
     indexed: int
     recorded: int
+    size_bytes: int = 0
 
 
 @dataclass(frozen=True)

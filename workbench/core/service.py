@@ -41,11 +41,13 @@ from workbench.core.results import (
     ApiKeyInfo,
     CreatedApiKey,
     EnvVarInfo,
+    HealthReport,
     Identity,
     IndexStatus,
     Outcome,
     Progress,
     PruneResult,
+    RepairOutcome,
     SearchPage,
     SignedIn,
     StageListener,
@@ -56,6 +58,8 @@ from workbench.core.validation import ModelOrDict
 from workbench.core.versions import Versions
 from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
+from workbench.store.health import check
+from workbench.store.repair import repair
 
 
 class ToolService(OfflineOperations):
@@ -199,6 +203,19 @@ class ToolService(OfflineOperations):
     def stop_background_work(self) -> None:
         self.workspace.watcher.stop()
         self.workspace.indexer.stop()
+
+    def data_health(self) -> HealthReport:
+        report = check(self.workspace.data_directory())
+        report.findings.append(self.history.index_health())
+        return report
+
+    def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
+        plan = plan or self.data_health()
+        outcome = repair(self.workspace.data_directory(), plan)  # the stores first: the index derives from them
+        if any(f.action == "rebuild_index" for f in plan.findings):
+            outcome.done.append(f"rebuilt the search index from the log ({self.rebuild_index():,} invocations)")
+        after = self.data_health()
+        return RepairOutcome(outcome.done, after.problems, after)
 
     def runtime_report(self) -> Any:
         return self.workspace.runtimes.report()

@@ -32,10 +32,12 @@ from workbench.core.results import (
     ApiKeyInfo,
     CreatedApiKey,
     EnvVarInfo,
+    HealthReport,
     IndexStatus,
     Outcome,
     Progress,
     PruneResult,
+    RepairOutcome,
     SearchHit,
     SearchPage,
     StageListener,
@@ -269,6 +271,12 @@ class RemoteService(OfflineOperations):
 
     def stop_background_work(self) -> None:
         """Nothing runs here."""
+
+    def data_health(self) -> HealthReport:
+        raise local_only("checking the data directory (run `workbench doctor` on the server's machine)")
+
+    def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
+        raise local_only("repairing the data directory (run `workbench repair` on the server's machine)")
 
     def runtime_report(self) -> Any:
         raise local_only("the runtime report")

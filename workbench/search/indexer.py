@@ -1,8 +1,9 @@
 """Keeping the search index caught up with the log, without anyone waiting on it.
 
 Long-running faces (the TUI, the server) start the background thread: it indexes whatever is new
-shortly after being nudged. A short-lived command (the CLI) instead flushes once before it exits.
-The indexer has its own catalog connection and index handles, apart from the searching thread's.
+shortly after being nudged, and rebuilds (or resumes a rebuild of) an unusable index. A
+short-lived command (the CLI) instead flushes once before it exits. The indexer has its own
+catalog connection and index, apart from the searching threads'.
 """
 
 from __future__ import annotations
@@ -15,35 +16,48 @@ from workbench.search.index import SearchIndex
 from workbench.store.catalog import InvocationCatalog
 from workbench.store.invocations import InvocationLog
 
+RETRY_SECONDS = 0.5
+
 
 class Indexer:
     """Indexes new invocations: in a background thread once started, else on ``flush()``."""
 
-    def __init__(self, index_dir: Path, catalog_path: Path, log_dir: Path, idle_seconds: float = 30.0, on_progress: Callable[[int, int], None] | None = None) -> None:
-        """``on_progress(indexed, recorded)`` is told after each round of indexing."""
+    def __init__(
+        self,
+        index_dir: Path,
+        catalog_path: Path,
+        log: InvocationLog,
+        engine: str = "tantivy",
+        idle_seconds: float = 30.0,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """``log`` is the service's (it decides what a record is); ``on_progress(indexed,
+        recorded)`` is told after each successful round of indexing."""
         self.on_progress = on_progress or (lambda indexed, recorded: None)
-        self._make = lambda: SearchIndex(index_dir, InvocationCatalog(catalog_path, InvocationLog(log_dir)))
+        self._make = lambda: SearchIndex(index_dir, InvocationCatalog(catalog_path, log), engine)
         self.idle_seconds = idle_seconds
         self.pending = False
         self.rebuilding = False
+        self.last_error: str | None = None  # what the last failed attempt said (it is retried)
         self._event = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._background = False
         self._lock = threading.Lock()
 
     def start_background(self) -> None:
+        """Index in a background thread from now on (the thread ends after ``idle_seconds``
+        without a nudge and starts again with the next one)."""
         self._background = True
+        self._stopping.clear()
         self.nudge()
 
-    def stop(self) -> None:
-        """Stop indexing in the background (what is pending is indexed on the next flush)."""
-        self._background = False
-
     def nudge(self, rebuild: bool = False) -> None:
-        """There is something new (or the index is unusable): index it soon."""
+        """There is something new (``rebuild``: the index is unusable): index it soon. An
+        unusable index is rebuilt, a killed rebuild resumed; neither is started twice."""
         self.pending = True
         self.rebuilding = self.rebuilding or rebuild
-        if not self._background:
+        if not self._background or self._stopping.is_set():
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -53,26 +67,43 @@ class Indexer:
 
     def _run(self) -> None:
         index = self._make()
+        failures = 0
         try:
-            while self._event.wait(self.idle_seconds):
+            while self._event.wait(self.idle_seconds) and not self._stopping.is_set():
                 self._event.clear()
-                self._update(index)
-                if index.backlog():
-                    self._event.set()  # another process held the lock, or more arrived: again
-                    threading.Event().wait(0.5)
+                failures = 0 if self._update(index) else failures + 1
+                if failures or self._backlog(index):
+                    # Another process held the lock, more arrived, or this attempt failed (a busy
+                    # database, a full disk): again shortly, backing off while it keeps failing.
+                    self._event.set()
+                    self._stopping.wait(min(RETRY_SECONDS * 2**failures, self.idle_seconds))
         finally:
             index.close()
             index.catalog.close()
 
-    def _update(self, index: SearchIndex) -> None:
+    def _update(self, index: SearchIndex) -> bool:
+        """One attempt; False (and ``last_error``) if it failed. The thread must outlive any
+        failure, so every error is caught here."""
         self.pending = False
-        if self.rebuilding:
-            index.rebuild()
-            self.rebuilding = False
-        else:
-            index.update()
-        recorded = index.catalog.max_seq()
-        self.on_progress(recorded - index.backlog(), recorded)
+        try:
+            index.update()  # rebuilds first when the index is unusable
+            recorded = index.catalog.max_seq()
+            indexed = recorded - index.backlog()
+        except Exception as error:  # noqa: BLE001 - reported through last_error, retried
+            self.pending = True
+            self.last_error = f"{type(error).__name__}: {error}"
+            return False
+        self.last_error = None
+        self.rebuilding = False
+        self.on_progress(indexed, recorded)
+        return True
+
+    @staticmethod
+    def _backlog(index: SearchIndex) -> int:
+        try:
+            return index.backlog()
+        except Exception:  # noqa: BLE001 - a busy catalog: the next attempt will tell
+            return 1
 
     def flush(self) -> None:
         """Index what is pending now, in this thread (a CLI command's last act)."""
@@ -83,3 +114,11 @@ class Indexer:
             finally:
                 index.close()
                 index.catalog.close()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """End the background thread (after the batch it is committing) and wait for it."""
+        self._stopping.set()
+        self._event.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
