@@ -141,10 +141,6 @@ def test_the_cli_makes_what_it_recorded_searchable_before_exiting(run_cli, servi
     assert len(json.loads(out)["tool_invocations"]) == 1
 
 
-def ground_truth(service: ToolService, word: str) -> int:
-    return sum(1 for r in records(service) if word in tokens(r))
-
-
 def _answers(service: ToolService) -> list:
     return [[h.invocation.id for h in search(service, q)] for q in ("zanzibar", '"connection refused"', "type:KeyError")]
 
