@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.core.fixtures import check_build_fixtures, load_project_fixtures
 from workbench.core.running import SecretMask
 from workbench.core.runtimes import Runtimes
 from workbench.core.stages import Stages
@@ -58,9 +59,11 @@ class Prepared:
 class Builder:
     """Turns a project at a commit into a checked build on the default runtime."""
 
-    def __init__(self, runtimes: Runtimes, check_timeout: float) -> None:
+    def __init__(self, runtimes: Runtimes, check_timeout: float, run_timeout: float | None = None) -> None:
+        """``run_timeout`` bounds each run of the project's fixtures (the invocation timeout)."""
         self.runtimes = runtimes
         self.check_timeout = check_timeout
+        self.run_timeout = run_timeout or check_timeout
 
     def prepare(
         self,
@@ -80,6 +83,7 @@ class Builder:
             project = ToolProject.load(project_dir)
             file_schema = project.file_input_schema()
             check_declared(project)
+            fixtures = load_project_fixtures(project)
         runner = self.runtimes.default
         build: Build | None = None
         try:
@@ -106,6 +110,7 @@ class Builder:
                         output(line)
                     if not result.passed:
                         raise StageFailed("checks", f"check {command!r} failed", shown)
+                check_build_fixtures(project, fixtures, runner, build, env.values, env.secrets, self.run_timeout, output)
         except BaseException:
             if build is not None:
                 runner.discard(build)

@@ -8,6 +8,9 @@ reaches another through ``self``.
     publisher   Publisher   test from a branch, publish, prune the runtime
     invoker     Invoker     run inputs, record every invocation
     history     History     pages, counts, search and the index
+    insight     Insight     statistics per tool and version, activity per tool
+    reruns      Reruns      replay an invocation, compare two versions
+    fixtures    Fixtures    export recorded invocations as fixtures, check them against a branch
     apikeys     ApiKeys     keys, sign-in, tokens
 """
 
@@ -22,7 +25,10 @@ from workbench.core.builds import Builder
 from workbench.core.context import Workspace
 from workbench.core.envvars import EnvVars
 from workbench.core.events import Event
+from workbench.core.fixtures import Fixtures
 from workbench.core.history import History
+from workbench.core.insight import Insight
+from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
 from workbench.core.invoker import Invoker
 from workbench.core.offline import OfflineOperations
 from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance, utcnow
@@ -52,12 +58,14 @@ from workbench.core.results import (
     StageListener,
     ToolSummary,
 )
+from workbench.core.replay import Reruns
 from workbench.core.tools import Tools
 from workbench.core.validation import ModelOrDict
 from workbench.core.versions import Versions
 from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
 from workbench.store.health import check
+from workbench.store.invocation_stats import InvocationStats
 from workbench.store.repair import repair
 
 
@@ -72,10 +80,13 @@ class ToolService(OfflineOperations):
         self.versions = Versions(ws.metadata, ws.runtimes, ws.locks, ws.events, clock, user)
         self.tools = Tools(ws.metadata, self.versions, ws.runtimes, ws.locks, ws.events, clock, ids, user)
         self.envvars = EnvVars(ws.metadata, ws.secrets, ws.events, clock, ws.recovery_window)
-        builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds)
+        builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds, ws.settings.invocation_timeout_seconds)
         self.publisher = Publisher(ws.metadata, self.envvars, builder, ws.runtimes, ws.locks, ws.events, ws.settings, ws.paths, clock, ids)
         self.invoker = Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.indexer, ws.events, clock, ids, user, ws.settings.invocation_timeout_seconds)
-        self.history = History(ws.queries, ws.search_index, ws.indexer)
+        self.history = History(ws.queries, ws.search_index, ws.indexer, clock)
+        self.insight = Insight(ws.metadata, InvocationStats(ws.catalog), clock)
+        self.reruns = Reruns(ws.metadata, ws.queries, self.invoker, ids, user)
+        self.fixtures = Fixtures(ws.metadata, self.envvars, ws.queries, self.publisher.test_outcomes, self.publisher.test_branch, clock)
         self.apikeys = ApiKeys(ws.metadata, ws.paths.signing_key, clock, ids)
 
     # -- tools --------------------------------------------------------------------------------
@@ -189,6 +200,26 @@ class ToolService(OfflineOperations):
 
     def index_status(self) -> IndexStatus:
         return self.history.index_status()
+
+    # -- version insight ----------------------------------------------------------------------
+
+    def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
+        return self.insight.tool_stats(org_id, tool_id, query)
+
+    def tool_activity(self, org_id: str, days: int = 14) -> list[ToolActivity]:
+        return self.insight.tool_activity(org_id, days)
+
+    def replay_invocation(self, org_id: str, invocation_id: str, request: ModelOrDict = None, user_id: str | None = None) -> ReplayResult:
+        return self.reruns.replay_invocation(org_id, invocation_id, request, user_id)
+
+    def compare_versions(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> Comparison:
+        return self.reruns.compare_versions(org_id, tool_id, request, user_id)
+
+    def export_fixtures(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ExportedFixtures:
+        return self.fixtures.export_fixtures(org_id, tool_id, query)
+
+    def check_fixtures(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> FixtureReport:
+        return self.fixtures.check_fixtures(org_id, request, on_stage)
 
     # -- the workbench itself -----------------------------------------------------------------
 

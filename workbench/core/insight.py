@@ -1,0 +1,229 @@
+"""Version insight: what a tool's versions did, as a whole, from the invocation catalog.
+
+Per version: how many invocations, how many succeeded, latency and output size percentiles, how
+many outputs reach the 5,000-character persistence threshold and the 20,000-character limit, the
+most frequent exceptions, first and last seen, counts per source type, and a time series per hour
+or day. Per tool: invocations and failures per day for the tools list. Every number comes from the
+catalog's statistics indexes (``store/invocation_stats.py``), never from reading the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from workbench.core.insight_models import (
+    Bucket,
+    ExceptionCount,
+    HistogramBin,
+    OutputSizes,
+    Percentiles,
+    SeriesPoint,
+    SourceCount,
+    StatsQuery,
+    ToolActivity,
+    ToolStats,
+    VersionStats,
+)
+from workbench.core.lookup import require_tool
+from workbench.core.persistence import PERSISTENCE_THRESHOLD
+from workbench.core.running import OUTPUT_LIMIT
+from workbench.core.time_window import epoch_ms, window
+from workbench.core.validation import ModelOrDict, check_org, parse
+from workbench.core.versions import VersionConstraint
+from workbench.errors import BadRequest
+from workbench.names import version_label
+from workbench.store.invocation_stats import HourRow, InvocationStats, StatsScope, VersionKey, VersionTotals, hour_of
+from workbench.store.tables import Metadata
+
+SOURCE_TYPES = ("regular-conversation", "simulation-conversation", "workbench")
+SOURCE_ALIASES = {"conversation": "regular-conversation", "simulation": "simulation-conversation"}
+SIZE_EDGES = tuple(range(0, OUTPUT_LIMIT + 1, 1000))  # 1,000-character bins to the limit, then one beyond
+MAX_BUCKETS = 1000
+AUTO_HOURS_UP_TO = timedelta(days=3)
+STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+def source_types(raw: list[str]) -> tuple[str, ...]:
+    """The source types asked for, by their full or short names; 400 for others."""
+    unknown = [t for t in raw if t not in SOURCE_TYPES and t not in SOURCE_ALIASES]
+    if unknown:
+        raise BadRequest(f"unknown invocation_source_type {', '.join(unknown)}; allowed: {', '.join([*SOURCE_TYPES, *SOURCE_ALIASES])}")
+    return tuple(sorted({SOURCE_ALIASES.get(t, t) for t in raw}))
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _moment(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _floor(moment: datetime, bucket: Bucket) -> datetime:
+    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0) if bucket == "day" else moment
+
+
+class Insight:
+    """Statistics of a tool's versions and the org's tools, from the catalog."""
+
+    def __init__(self, metadata: Metadata, stats: InvocationStats, clock: Callable[[], datetime]) -> None:
+        self.metadata = metadata
+        self.stats = stats
+        self.clock = clock
+
+    def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
+        """Per version of the tool (highest first): counts, success rate, latency p50/p95/p99,
+        output size p50/p95/max with the shares at or over 5,000 and over 20,000 characters, the
+        most frequent exceptions, first and last seen, counts per source type, and a series."""
+        check_org(org_id)
+        q = parse(StatsQuery, query, "stats query")
+        with self.metadata.read() as view:
+            tool = require_tool(view, org_id, tool_id)
+        since, until = window(q.since, q.until, self.clock())
+        scope = StatsScope(org_id, tool_id, epoch_ms(since), epoch_ms(until), source_types(q.invocation_source_type), tuple(q.invocation_mode))
+        constraint = VersionConstraint(q.version) if q.version else None
+        self.stats.sync()
+        totals = [t for t in self.stats.totals(scope, PERSISTENCE_THRESHOLD, OUTPUT_LIMIT, SOURCE_TYPES) if constraint is None or constraint.matches(*t.version)]
+        totals.sort(key=lambda t: t.version, reverse=True)
+        exceptions = self.stats.exceptions(scope) if totals else {}
+        bucket, start, end = self._series_range(q.bucket, since, until, totals)
+        hours = self.stats.hourly(scope, PERSISTENCE_THRESHOLD, hour_of(epoch_ms(start) or 0), hour_of(epoch_ms(end) or 0)) if bucket and start and end else []
+        versions = [self._version_stats(scope, t, exceptions.get(t.version, []), q.top_exceptions) for t in totals]
+        if bucket and start and end:
+            for stats, series in zip(versions, self._series(hours, [t.version for t in totals], bucket, start, end)):
+                stats.series = series
+        return ToolStats(
+            tool_id=tool_id,
+            tool_name=tool.name,
+            since=since,
+            until=until,
+            bucket=bucket,
+            persistence_threshold=PERSISTENCE_THRESHOLD,
+            output_limit=OUTPUT_LIMIT,
+            versions=versions,
+        )
+
+    def _version_stats(self, scope: StatsScope, totals: VersionTotals, exceptions: list[tuple[str, int]], top: int) -> VersionStats:
+        version = totals.version
+        p50, p95, p99 = self.stats.percentiles(scope, version, "duration_ms", totals.count, (0.5, 0.95, 0.99))
+        measured = totals.measured_outputs
+        s50, s95 = self.stats.percentiles(scope, version, "output_chars", measured, (0.5, 0.95))
+        histogram = self.stats.size_histogram(scope, version, SIZE_EDGES) if measured else [0] * len(SIZE_EDGES)
+        edges = [*SIZE_EDGES, None]
+        failed = totals.count - totals.succeeded
+        return VersionStats(
+            version=version_label(*version),
+            count=totals.count,
+            succeeded=totals.succeeded,
+            failed=failed,
+            success_rate=_rate(totals.succeeded, totals.count),
+            first_seen=_moment(totals.first_ms),
+            last_seen=_moment(totals.last_ms),
+            latency_ms=Percentiles(p50=p50, p95=p95, p99=p99, max=totals.max_duration),
+            output_chars=OutputSizes(
+                measured=measured,
+                p50=s50,
+                p95=s95,
+                max=totals.max_output,
+                at_or_over_threshold=totals.over_threshold,
+                over_limit=totals.over_limit,
+                share_at_or_over_threshold=_rate(totals.over_threshold, measured),
+                share_over_limit=_rate(totals.over_limit, measured),
+                histogram=[HistogramBin(low=low, high=high, count=count) for low, high, count in zip(edges, edges[1:], histogram)],  # type: ignore[arg-type]
+            ),
+            exceptions=[ExceptionCount(exception_type=kind, count=count, share=_rate(count, failed) or 0.0) for kind, count in exceptions[:top]],
+            by_source=[SourceCount(source_type=name, count=count, succeeded=ok) for name, (count, ok) in sorted(totals.by_source.items())],
+        )
+
+    def _series_range(
+        self, wanted: str, since: datetime | None, until: datetime | None, totals: list[VersionTotals]
+    ) -> tuple[Bucket | None, datetime | None, datetime | None]:
+        """The series' step and its first and last step start; none without invocations."""
+        if wanted == "none" or not totals:
+            return None, None, None
+        first = min(t.first_ms for t in totals if t.first_ms is not None)
+        last = max(t.last_ms for t in totals if t.last_ms is not None)
+        start = since or _moment(first)
+        end = (until - timedelta(milliseconds=1)) if until else max(self.clock(), _moment(last) or self.clock())
+        assert start is not None
+        bucket: Bucket = ("hour" if end - start <= AUTO_HOURS_UP_TO else "day") if wanted == "auto" else wanted  # type: ignore[assignment]
+        start, end = _floor(start, bucket), _floor(end, bucket)
+        steps = (end - start) // STEP[bucket] + 1
+        if steps > MAX_BUCKETS:
+            if wanted == "hour":
+                raise BadRequest(f"an hourly series of this window has {steps:,} steps, more than {MAX_BUCKETS:,}; give a shorter window (--since) or days as the step")
+            start = end - STEP[bucket] * (MAX_BUCKETS - 1)  # the most recent steps
+        return bucket, start, end
+
+    @staticmethod
+    def _series(hours: list[HourRow], versions: list[VersionKey], bucket: Bucket, start: datetime, end: datetime) -> list[list[SeriesPoint]]:
+        """Each version's points at every step from ``start`` to ``end`` (empty steps too, so
+        the series of all versions line up)."""
+        step = STEP[bucket]
+        steps = (end - start) // step + 1
+        index = {version: i for i, version in enumerate(versions)}
+        sums = [[[0, 0, 0, 0, 0] for _ in range(steps)] for _ in versions]  # count, ok, total ms, max ms, over
+        origin = hour_of(epoch_ms(start) or 0)
+        per_step = 24 if bucket == "day" else 1
+        for row in hours:
+            slot = (row.hour - origin) // per_step
+            if row.version not in index or not 0 <= slot < steps:
+                continue
+            acc = sums[index[row.version]][slot]
+            acc[0] += row.count
+            acc[1] += row.succeeded
+            acc[2] += row.duration_total
+            acc[3] = max(acc[3], row.duration_max)
+            acc[4] += row.over_threshold
+        return [
+            [
+                SeriesPoint(
+                    start=start + step * i,
+                    count=count,
+                    failed=count - ok,
+                    failure_rate=_rate(count - ok, count),
+                    mean_ms=round(total / count, 1) if count else None,
+                    max_ms=largest if count else None,
+                    at_or_over_threshold=over,
+                )
+                for i, (count, ok, total, largest, over) in enumerate(points)
+            ]
+            for points in sums
+        ]
+
+    def tool_activity(self, org_id: str, days: int = 14) -> list[ToolActivity]:
+        """Every live tool's invocations and failures per UTC day over the last ``days`` days
+        (today included), in the order of the tools list."""
+        check_org(org_id)
+        if not 1 <= days <= 366:
+            raise BadRequest(f"days must be 1 to 366, not {days}")
+        with self.metadata.read() as view:
+            tools = sorted((t for t in view.tools.of_org(org_id) if not t.deprecated), key=lambda t: t.name)
+        today = _floor(self.clock(), "day")
+        first = today - timedelta(days=days - 1)
+        origin = hour_of(epoch_ms(first) or 0)
+        self.stats.sync()
+        activity = []
+        for tool in tools:
+            counts, failures = [0] * days, [0] * days
+            for hour, count, ok in self.stats.tool_hours(org_id, tool.id, origin):
+                slot = (hour - origin) // 24
+                if slot < days:
+                    counts[slot] += count
+                    failures[slot] += count - ok
+            total, failed = sum(counts), sum(failures)
+            activity.append(
+                ToolActivity(
+                    tool_id=tool.id,
+                    tool_name=tool.name,
+                    days=[first + timedelta(days=i) for i in range(days)],
+                    counts=counts,
+                    failures=failures,
+                    total=total,
+                    failed=failed,
+                    failure_rate=_rate(failed, total),
+                )
+            )
+        return activity
