@@ -11,10 +11,14 @@ from workbench import __version__
 from workbench.cli.common import SERVICES, Env, command_options, fail, print_fields, print_json
 from workbench.cli.data import repair
 from workbench.cli.env import env_group
+from workbench.cli.fixtures import export
 from workbench.cli.history import history, index_group, search
+from workbench.cli.invocation import invocation_group
+from workbench.cli.reruns import compare, replay
 from workbench.cli.run import invoke, new, test
 from workbench.cli.runtime import doctor, runtime_group
 from workbench.cli.server import apikey_group, serve
+from workbench.cli.stats import stats
 from workbench.cli.versions import deprecate, publish, versions
 from workbench.cli.tools import tool_group, list_tools
 from workbench.errors import WorkbenchError
@@ -74,6 +78,11 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
 for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group):
     cli.add_command(command)
 cli.add_command(repair)
+cli.add_command(stats)
+cli.add_command(replay)
+cli.add_command(compare)
+cli.add_command(export)
+cli.add_command(invocation_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.core.events import Event
-from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
 from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance
 from workbench.core.requests import (
     CreateToolResponse,
@@ -47,6 +46,9 @@ from workbench.core.results import (
 )
 from workbench.core.validation import ModelOrDict
 from workbench.settings import Settings
+
+if TYPE_CHECKING:
+    from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
 
 Unsubscribe = Callable[[], None]
 

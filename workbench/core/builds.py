@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.core.fixtures import check_build_fixtures, load_project_fixtures
 from workbench.core.running import SecretMask
 from workbench.core.runtimes import Runtimes
 from workbench.core.stages import Stages
@@ -56,6 +55,15 @@ class Prepared:
         )
 
 
+def project_fixtures(project: ToolProject) -> list[Any]:
+    """The fixtures the project declares, read (and checked) in the validate stage."""
+    if not project.fixtures:
+        return []
+    from workbench.core.fixtures import load_project_fixtures  # only for a project that declares some
+
+    return load_project_fixtures(project)
+
+
 class Builder:
     """Turns a project at a commit into a checked build on the default runtime."""
 
@@ -83,7 +91,7 @@ class Builder:
             project = ToolProject.load(project_dir)
             file_schema = project.file_input_schema()
             check_declared(project)
-            fixtures = load_project_fixtures(project)
+            fixtures = project_fixtures(project)
         runner = self.runtimes.default
         build: Build | None = None
         try:
@@ -110,7 +118,10 @@ class Builder:
                         output(line)
                     if not result.passed:
                         raise StageFailed("checks", f"check {command!r} failed", shown)
-                check_build_fixtures(project, fixtures, runner, build, env.values, env.secrets, self.run_timeout, output)
+                if fixtures:
+                    from workbench.core.fixtures import check_build_fixtures
+
+                    check_build_fixtures(project, fixtures, runner, build, env.values, env.secrets, self.run_timeout, output)
         except BaseException:
             if build is not None:
                 runner.discard(build)

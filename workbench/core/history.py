@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from workbench.core.insight_models import InvocationListQuery
+from workbench.core.invocation_list import InvocationListQuery, listed_extras
 from workbench.core.listing import parse_sort_by
-from workbench.core.time_window import listed_extras
 from workbench.core.models import ToolInvocationInstance, utcnow
 from workbench.core.requests import (
     InvocationFilters,

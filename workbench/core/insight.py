@@ -89,7 +89,9 @@ class Insight:
         totals.sort(key=lambda t: t.version, reverse=True)
         exceptions = self.stats.exceptions(scope) if totals else {}
         bucket, start, end = self._series_range(q.bucket, since, until, totals)
-        hours = self.stats.hourly(scope, PERSISTENCE_THRESHOLD, hour_of(epoch_ms(start) or 0), hour_of(epoch_ms(end) or 0)) if bucket and start and end else []
+        hours = []
+        if bucket and start and end:  # every hour from the first step's start to the last step's end
+            hours = self.stats.hourly(scope, PERSISTENCE_THRESHOLD, hour_of(epoch_ms(start) or 0), hour_of(epoch_ms(end + STEP[bucket]) or 0) - 1)
         versions = [self._version_stats(scope, t, exceptions.get(t.version, []), q.top_exceptions) for t in totals]
         if bucket and start and end:
             for stats, series in zip(versions, self._series(hours, [t.version for t in totals], bucket, start, end)):

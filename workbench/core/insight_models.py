@@ -1,5 +1,5 @@
 """Requests and results of version insight: statistics per tool and version, activity for the
-tools list, replay, compare, fixtures, and the extra filters of the invocation list.
+tools list, replay, compare and fixtures.
 
 These are workbench extensions (the hosted Tools API has none of them); the faces import this
 module as they import ``core.models`` and ``core.requests``. Times are UTC.
@@ -13,20 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from workbench.core.models import ApiModel, Input, InvocationMode
-from workbench.core.requests import ListInvocationsQuery
-
-TIME_BOUND_HELP = "an ISO 8601 date or time (UTC unless it says otherwise), or a span back from now such as 30m, 6h, 7d or 2w"
-
-# -- the invocation list's extra filters --------------------------------------------------------
-
-
-class InvocationListQuery(ListInvocationsQuery):
-    """The API's list query plus the workbench's documented extra filters."""
-
-    created_after: str | None = Field(default=None, description=f"Workbench extension: invocations created at or after this ({TIME_BOUND_HELP}).")
-    created_before: str | None = Field(default=None, description=f"Workbench extension: invocations created before this ({TIME_BOUND_HELP}).")
-    exception_type: list[str] = Field(default_factory=list, description="Workbench extension: failed invocations with any of these exception types.")
-
+from workbench.core.time_window import TIME_BOUND_HELP
 
 # -- statistics ---------------------------------------------------------------------------------
 

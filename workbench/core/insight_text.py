@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workbench.core.insight_models import Change, HistogramBin, OutputSizes
+if TYPE_CHECKING:
+    from workbench.core.insight_models import Change, HistogramBin, OutputSizes
+
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 COLUMN_BLOCKS = " ▁▂▃▄▅▆▇█"

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.apikeys import ApiKeys
 from workbench.core.builds import Builder
 from workbench.core.context import Workspace
 from workbench.core.envvars import EnvVars
 from workbench.core.events import Event
-from workbench.core.fixtures import Fixtures
 from workbench.core.history import History
-from workbench.core.insight import Insight
-from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
 from workbench.core.invoker import Invoker
 from workbench.core.offline import OfflineOperations
 from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance, utcnow
@@ -58,15 +56,19 @@ from workbench.core.results import (
     StageListener,
     ToolSummary,
 )
-from workbench.core.replay import Reruns
 from workbench.core.tools import Tools
 from workbench.core.validation import ModelOrDict
 from workbench.core.versions import Versions
 from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
 from workbench.store.health import check
-from workbench.store.invocation_stats import InvocationStats
 from workbench.store.repair import repair
+
+if TYPE_CHECKING:  # the insight areas are made on first use: a command that needs none loads none
+    from workbench.core.fixtures import Fixtures
+    from workbench.core.insight import Insight
+    from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
+    from workbench.core.replay import Reruns
 
 
 class ToolService(OfflineOperations):
@@ -84,9 +86,6 @@ class ToolService(OfflineOperations):
         self.publisher = Publisher(ws.metadata, self.envvars, builder, ws.runtimes, ws.locks, ws.events, ws.settings, ws.paths, clock, ids)
         self.invoker = Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.indexer, ws.events, clock, ids, user, ws.settings.invocation_timeout_seconds)
         self.history = History(ws.queries, ws.search_index, ws.indexer, clock)
-        self.insight = Insight(ws.metadata, InvocationStats(ws.catalog), clock)
-        self.reruns = Reruns(ws.metadata, ws.queries, self.invoker, ids, user)
-        self.fixtures = Fixtures(ws.metadata, self.envvars, ws.queries, self.publisher.test_outcomes, self.publisher.test_branch, clock)
         self.apikeys = ApiKeys(ws.metadata, ws.paths.signing_key, clock, ids)
 
     # -- tools --------------------------------------------------------------------------------
@@ -202,6 +201,27 @@ class ToolService(OfflineOperations):
         return self.history.index_status()
 
     # -- version insight ----------------------------------------------------------------------
+
+    @cached_property
+    def insight(self) -> Insight:
+        from workbench.core.insight import Insight
+        from workbench.store.invocation_stats import InvocationStats
+
+        return Insight(self.workspace.metadata, InvocationStats(self.workspace.catalog), self.workspace.clock)
+
+    @cached_property
+    def reruns(self) -> Reruns:
+        from workbench.core.replay import Reruns
+
+        ws = self.workspace
+        return Reruns(ws.metadata, ws.queries, self.invoker, ws.ids, ws.settings.user)
+
+    @cached_property
+    def fixtures(self) -> Fixtures:
+        from workbench.core.fixtures import Fixtures
+
+        ws = self.workspace
+        return Fixtures(ws.metadata, self.envvars, ws.queries, self.publisher.test_outcomes, self.publisher.test_branch, ws.clock)
 
     def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
         return self.insight.tool_stats(org_id, tool_id, query)

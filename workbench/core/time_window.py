@@ -7,13 +7,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from typing import Any
-
-from workbench.core.insight_models import TIME_BOUND_HELP, InvocationListQuery
 from workbench.errors import BadRequest
 
 SPAN = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
 UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+TIME_BOUND_HELP = "an ISO 8601 date or time (UTC unless it says otherwise), or a span back from now such as 30m, 6h, 7d or 2w"
 
 
 def parse_time_bound(text: str | None, now: datetime, what: str = "time") -> datetime | None:
@@ -46,11 +44,3 @@ def window(since: str | None, until: str | None, now: datetime, names: tuple[str
         )
     return start, end
 
-
-def listed_extras(query: InvocationListQuery | None, now: datetime) -> dict[str, Any]:
-    """The catalog filter's fields for the invocation list's extra filters (date range, exception
-    types); none for a plain list query."""
-    if query is None:
-        return {}
-    start, end = window(query.created_after, query.created_before, now, ("created_after", "created_before"))
-    return {"created_from_ms": epoch_ms(start), "created_until_ms": epoch_ms(end), "exception_types": tuple(query.exception_type)}
