@@ -1,0 +1,181 @@
+"""The app's insight widgets and screens, mounted in a small host app over a real data directory
+(the lead wires them into the tool screen, the Tools list and History)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from textual import on
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, OptionList, Select, Sparkline, Static
+
+from workbench.core.service import ToolService
+from workbench.synthetic import generate_invocations
+from workbench.tui.screens.compare import CompareScreen
+from workbench.tui.screens.insight import InsightPane, ShowInvocations, VersionInsight
+from workbench.tui.screens.replay import ReplayScreen
+from workbench.tui.widgets.activity import activity_cell
+from test_insight_reruns import SCHEMA_V1, SCHEMA_V2, V1, V2, inputs
+from test_insight_stats import record
+
+ORG = "acme"
+SIZE = (140, 48)
+
+
+class Host(App[None]):
+    """What the workbench app gives a widget (the API and the organization), and a record of
+    the messages it would route."""
+
+    def __init__(self, service: ToolService, body: Callable[[], Widget] | None = None, screen: Callable[[], Screen[None]] | None = None) -> None:
+        super().__init__()
+        self.service, self.org, self.settings = service, ORG, service.settings
+        self.body, self.screen_factory = body, screen
+        self.shown: list[ShowInvocations] = []
+        self.notices: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        if self.body is not None:
+            yield self.body()
+
+    def on_mount(self) -> None:
+        if self.screen_factory is not None:
+            self.push_screen(self.screen_factory())
+
+    def notify(self, message: str, **kwargs) -> None:  # type: ignore[override]
+        self.notices.append(message)
+        super().notify(message, **kwargs)
+
+    @on(ShowInvocations)
+    def route(self, message: ShowInvocations) -> None:
+        self.shown.append(message)
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text(widget: Static) -> str:
+    return str(widget.render())
+
+
+@pytest.fixture
+def history(service: ToolService, clock) -> dict[str, str]:
+    return generate_invocations(service, ORG, 800, seed=3, days=10, end=clock.now)
+
+
+async def test_the_insight_tab_draws_every_version_and_opens_an_exception_in_history(service: ToolService, history, clock) -> None:
+    tool = service.get_tool(ORG, history["flaky_parser"])
+    app = Host(service, body=lambda: InsightPane(tool))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = app.query_one(InsightPane)
+        stats = service.tool_stats(ORG, tool.id, {"since": "7d"})
+        sections = list(pane.query(VersionInsight))
+        assert [s.version.version for s in sections] == [v.version for v in stats.versions] and len(sections) == 4
+        first = sections[0]
+        lines = list(first.query(Sparkline))
+        assert len(lines) == 2 and list(lines[0].data or []) == [p.mean_ms or 0.0 for p in first.version.series]
+        histogram = text(first.query_one(".histogram", Static))
+        assert "┆" in histogram and "5k" in histogram and "20k" in histogram and "p95" in histogram
+        assert f"{stats.count:,} invocations in 4 version(s), last 7 days, one mark per day" in text(pane.query_one("#insight-status", Static))
+        # choosing an exception asks History for exactly those invocations
+        exceptions = first.query_one(OptionList)
+        exceptions.focus()
+        exceptions.highlighted = 0
+        await pilot.press("enter")
+        await settle(pilot)
+        [asked] = app.shown
+        kind = first.version.exceptions[0].exception_type
+        assert asked.query["exception_type"] == [kind] and asked.query["version"] == [first.version.version] and kind in asked.title
+        listed = service.list_invocations(ORG, asked.query).tool_invocations
+        assert len(listed) == min(100, first.version.exceptions[0].count)
+        assert {i.invocation_status.exception_type for i in listed} == {kind}
+        # a shorter window: hourly steps
+        pane.query_one("#window", Select).value = "24h"
+        await settle(pilot)
+        assert "last 24 hours, one mark per hour" in text(pane.query_one("#insight-status", Static))
+        # new invocations show up without a reload
+        before = pane.stats.count if pane.stats else 0
+        service.import_invocations([record(tool.id, clock.now - timedelta(minutes=m), version=(2, 0, 0), output="ok") for m in range(1, 4)])
+        await settle(pilot)
+        assert pane.stats is not None and pane.stats.count == before + 3
+
+
+async def test_an_empty_window_says_so(service: ToolService, make_tool) -> None:
+    tool = service.get_tool(ORG, make_tool("quiet"))
+    app = Host(service, body=lambda: InsightPane(tool, window="24h"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert text(app.query_one("#insight-status", Static)) == "no invocations, last 24 hours"
+        assert not list(app.query(VersionInsight))
+
+
+def test_the_tools_list_activity_cell(service: ToolService, history, make_tool) -> None:
+    make_tool("quiet")
+    activity = {a.tool_name: a for a in service.tool_activity(ORG, 14)}
+    busy = activity_cell(activity["order_status"]).plain
+    assert len(busy.split("  ")[0]) == 14 and set(busy.split("  ")[0]) <= set("▁▂▃▄▅▆▇█")
+    assert f"{activity['order_status'].total:,} · " in busy and busy.endswith("% failed")
+    assert activity_cell(activity["quiet"]).plain == "no calls in 14 d"
+    assert activity_cell(None).plain == "-"
+
+
+@pytest.fixture
+def two_versions(service: ToolService, tools_repo, make_tool) -> dict[str, str]:
+    tool_id = make_tool("numbers")
+    tools_repo.project("numbers", code=V1, schema=SCHEMA_V1)
+    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
+    service.invoke_version(ORG, tool_id, "1.0.0", inputs(1, 2, 6, 7, 13))
+    tools_repo.project("numbers", code=V2, schema=SCHEMA_V2)
+    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
+    by_n = {str(i.inputs["input_parameters"]["n"]): i.id for i in service.list_invocations(ORG).tool_invocations}
+    return {"tool": tool_id, **by_n}
+
+
+async def test_replay_shows_the_original_beside_the_replay(service: ToolService, two_versions) -> None:
+    app = Host(service, screen=lambda: ReplayScreen(two_versions["6"], "2.0.0"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "verdict: changed" in text(screen.query_one("#replay-status", Static))
+        assert '"double": 12' in text(screen.query_one("#original", Static)) and '"double": 13' in text(screen.query_one("#replayed", Static))
+        assert "~ $.double: 12 -> 13" in text(screen.query_one("#replay-diff", Static))
+        recorded = service.count_invocations(ORG)
+        await pilot.press("r")  # again: one more recorded replay
+        await settle(pilot)
+        assert service.count_invocations(ORG) == recorded + 1
+    missing = Host(service, screen=lambda: ReplayScreen("0" * 24))
+    async with missing.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "the replay failed: invocation 000000000000000000000000 does not exist" in text(missing.screen.query_one("#replay-status", Static))
+
+
+async def test_compare_runs_both_versions_and_shows_each_inputs_diff(service: ToolService, two_versions) -> None:
+    tool = service.get_tool(ORG, two_versions["tool"])
+    app = Host(service, screen=lambda: CompareScreen(tool))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert (screen.query_one("#version-a", Select).value, screen.query_one("#version-b", Select).value) == ("1.0.0", "2.0.0")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        summary = text(screen.query_one("#compare-summary", Static))
+        assert "1.0.0 → 2.0.0: 2 same · 1 changed · 1 newly failing · 1 newly fixed" in summary
+        table = screen.query_one("#pairs", DataTable)
+        verdicts = [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+        assert sorted(verdicts) == ["changed", "newly failing", "newly fixed", "same", "same"]
+        changed = verdicts.index("changed")
+        table.move_cursor(row=changed)
+        await settle(pilot)
+        assert "~ $.double: 12 -> 13" in text(screen.query_one("#pair-detail", Static))
+        screen.query_one("#history-count").value = "0"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "must be 1 to 100" in text(screen.query_one("#compare-summary", Static))
