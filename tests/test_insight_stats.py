@@ -272,3 +272,42 @@ def test_an_older_catalog_rebuilds_itself_with_the_new_columns(service: ToolServ
 def test_stats_json_is_plain_json(service: ToolService, history) -> None:
     body = service.tool_stats(ORG, history["crm_account"]).model_dump(mode="json")
     assert json.loads(json.dumps(body)) == body and body["versions"][0]["series"]
+
+
+@pytest.mark.parametrize(
+    "since, until",
+    [
+        (timedelta(days=3, minutes=41), timedelta(days=3, minutes=17)),  # inside one hour: no whole hour
+        (timedelta(days=3, minutes=17), timedelta(days=2, hours=22, minutes=30)),  # a partial hour, a whole one, a partial one
+        (timedelta(days=6), timedelta(days=1)),  # hour-aligned ends (the clock is a few microseconds past noon)
+        (timedelta(days=5, minutes=59, seconds=59), None),
+    ],
+)
+def test_windows_with_partial_hours_add_up_like_the_records(service: ToolService, history, clock, since, until) -> None:
+    tool_id = history["weather_lookup"]
+    noon = clock.now.replace(microsecond=0)
+    start, end = noon - since, (noon - until if until else None)
+    stats = service.tool_stats(ORG, tool_id, {"since": start.isoformat(), "until": end.isoformat() if end else None, "bucket": "hour"})
+    chosen = [i for i in every_record(service, tool_id) if start <= i.created_at and (end is None or i.created_at < end)]
+    expected, found = reference(chosen), observed(stats)
+    close_times(found, expected)
+    assert found == expected
+    assert sum(p.count for v in stats.versions for p in v.series) == len(chosen)
+
+
+def test_numbers_stay_right_as_invocations_arrive_in_hours_already_counted(service: ToolService, history, clock) -> None:
+    tool_id = history["text_stats"]
+    service.tool_stats(ORG, tool_id)  # the roll-up holds these hours now
+    late = [record(tool_id, clock.now - timedelta(hours=h, minutes=m), version=(1, 1, 0), output="y" * (m * 100), duration=m) for h in (1, 30, 200) for m in (5, 25)]
+    service.import_invocations(late)
+    expected, found = reference(every_record(service, tool_id)), observed(service.tool_stats(ORG, tool_id))
+    close_times(found, expected)
+    assert found == expected
+
+
+def test_the_catalog_counts_sizes_against_the_same_marks_as_the_core() -> None:
+    from workbench.core.persistence import PERSISTENCE_THRESHOLD
+    from workbench.core.running import OUTPUT_LIMIT
+    from workbench.store.catalog_schema import LIMIT, THRESHOLD
+
+    assert (THRESHOLD, LIMIT) == (PERSISTENCE_THRESHOLD, OUTPUT_LIMIT)

@@ -33,7 +33,7 @@ from workbench.core.validation import ModelOrDict, check_org, parse
 from workbench.core.versions import VersionConstraint
 from workbench.errors import BadRequest
 from workbench.names import version_label
-from workbench.store.invocation_stats import HourRow, InvocationStats, StatsScope, VersionKey, VersionTotals, hour_of
+from workbench.store.invocation_stats import InvocationStats, StatsScope, Sums, VersionKey, VersionTotals, hour_of
 from workbench.store.tables import Metadata
 
 SOURCE_TYPES = ("regular-conversation", "simulation-conversation", "workbench")
@@ -85,15 +85,15 @@ class Insight:
         scope = StatsScope(org_id, tool_id, epoch_ms(since), epoch_ms(until), source_types(q.invocation_source_type), tuple(q.invocation_mode))
         constraint = VersionConstraint(q.version) if q.version else None
         self.stats.sync()
-        totals = [t for t in self.stats.totals(scope, PERSISTENCE_THRESHOLD, OUTPUT_LIMIT, SOURCE_TYPES) if constraint is None or constraint.matches(*t.version)]
+        totals = [t for t in self.stats.totals(scope) if constraint is None or constraint.matches(*t.version)]
         totals.sort(key=lambda t: t.version, reverse=True)
         exceptions = self.stats.exceptions(scope) if totals else {}
-        bucket, start, end = self._series_range(q.bucket, since, until, totals)
-        hours = []
-        if bucket and start and end:  # every hour from the first step's start to the last step's end
-            hours = self.stats.hourly(scope, PERSISTENCE_THRESHOLD, hour_of(epoch_ms(start) or 0), hour_of(epoch_ms(end + STEP[bucket]) or 0) - 1)
         versions = [self._version_stats(scope, t, exceptions.get(t.version, []), q.top_exceptions) for t in totals]
+        bucket, start, end = self._series_range(q.bucket, since, until, totals)
         if bucket and start and end:
+            start_ms = epoch_ms(start) or 0
+            steps = StatsScope(org_id, tool_id, max(start_ms, scope.since_ms or start_ms), scope.until_ms, scope.source_types, scope.modes)
+            hours = self.stats.steps(steps, 24 if bucket == "day" else 1)
             for stats, series in zip(versions, self._series(hours, [t.version for t in totals], bucket, start, end)):
                 stats.series = series
         return ToolStats(
@@ -108,35 +108,35 @@ class Insight:
         )
 
     def _version_stats(self, scope: StatsScope, totals: VersionTotals, exceptions: list[tuple[str, int]], top: int) -> VersionStats:
-        version = totals.version
-        p50, p95, p99 = self.stats.percentiles(scope, version, "duration_ms", totals.count, (0.5, 0.95, 0.99))
-        measured = totals.measured_outputs
+        version, sums = totals.version, totals.sums
+        p50, p95, p99 = self.stats.percentiles(scope, version, "duration_ms", sums.count, (0.5, 0.95, 0.99))
+        measured = sums.measured
         s50, s95 = self.stats.percentiles(scope, version, "output_chars", measured, (0.5, 0.95))
         histogram = self.stats.size_histogram(scope, version, SIZE_EDGES) if measured else [0] * len(SIZE_EDGES)
         edges = [*SIZE_EDGES, None]
-        failed = totals.count - totals.succeeded
+        failed = sums.count - sums.succeeded
         return VersionStats(
             version=version_label(*version),
-            count=totals.count,
-            succeeded=totals.succeeded,
+            count=sums.count,
+            succeeded=sums.succeeded,
             failed=failed,
-            success_rate=_rate(totals.succeeded, totals.count),
-            first_seen=_moment(totals.first_ms),
-            last_seen=_moment(totals.last_ms),
-            latency_ms=Percentiles(p50=p50, p95=p95, p99=p99, max=totals.max_duration),
+            success_rate=_rate(sums.succeeded, sums.count),
+            first_seen=_moment(sums.first_ms),
+            last_seen=_moment(sums.last_ms),
+            latency_ms=Percentiles(p50=p50, p95=p95, p99=p99, max=sums.duration_max),
             output_chars=OutputSizes(
                 measured=measured,
                 p50=s50,
                 p95=s95,
-                max=totals.max_output,
-                at_or_over_threshold=totals.over_threshold,
-                over_limit=totals.over_limit,
-                share_at_or_over_threshold=_rate(totals.over_threshold, measured),
-                share_over_limit=_rate(totals.over_limit, measured),
+                max=sums.output_max,
+                at_or_over_threshold=sums.at_or_over_threshold,
+                over_limit=sums.over_limit,
+                share_at_or_over_threshold=_rate(sums.at_or_over_threshold, measured),
+                share_over_limit=_rate(sums.over_limit, measured),
                 histogram=[HistogramBin(low=low, high=high, count=count) for low, high, count in zip(edges, edges[1:], histogram)],  # type: ignore[arg-type]
             ),
             exceptions=[ExceptionCount(exception_type=kind, count=count, share=_rate(count, failed) or 0.0) for kind, count in exceptions[:top]],
-            by_source=[SourceCount(source_type=name, count=count, succeeded=ok) for name, (count, ok) in sorted(totals.by_source.items())],
+            by_source=[SourceCount(source_type=name, count=s.count, succeeded=s.succeeded) for name, s in sorted(totals.by_source.items())],
         )
 
     def _series_range(
@@ -145,8 +145,8 @@ class Insight:
         """The series' step and its first and last step start; none without invocations."""
         if wanted == "none" or not totals:
             return None, None, None
-        first = min(t.first_ms for t in totals if t.first_ms is not None)
-        last = max(t.last_ms for t in totals if t.last_ms is not None)
+        first = min(t.sums.first_ms for t in totals if t.sums.first_ms is not None)
+        last = max(t.sums.last_ms for t in totals if t.sums.last_ms is not None)
         start = since or _moment(first)
         end = (until - timedelta(milliseconds=1)) if until else max(self.clock(), _moment(last) or self.clock())
         assert start is not None
@@ -160,37 +160,31 @@ class Insight:
         return bucket, start, end
 
     @staticmethod
-    def _series(hours: list[HourRow], versions: list[VersionKey], bucket: Bucket, start: datetime, end: datetime) -> list[list[SeriesPoint]]:
+    def _series(hours: dict[tuple[VersionKey, int], Sums], versions: list[VersionKey], bucket: Bucket, start: datetime, end: datetime) -> list[list[SeriesPoint]]:
         """Each version's points at every step from ``start`` to ``end`` (empty steps too, so
         the series of all versions line up)."""
         step = STEP[bucket]
         steps = (end - start) // step + 1
         index = {version: i for i, version in enumerate(versions)}
-        sums = [[[0, 0, 0, 0, 0] for _ in range(steps)] for _ in versions]  # count, ok, total ms, max ms, over
+        sums = [[Sums() for _ in range(steps)] for _ in versions]
         origin = hour_of(epoch_ms(start) or 0)
         per_step = 24 if bucket == "day" else 1
-        for row in hours:
-            slot = (row.hour - origin) // per_step
-            if row.version not in index or not 0 <= slot < steps:
-                continue
-            acc = sums[index[row.version]][slot]
-            acc[0] += row.count
-            acc[1] += row.succeeded
-            acc[2] += row.duration_total
-            acc[3] = max(acc[3], row.duration_max)
-            acc[4] += row.over_threshold
+        for (version, hour), cell in hours.items():
+            slot = (hour - origin) // per_step
+            if version in index and 0 <= slot < steps:
+                sums[index[version]][slot].merge(cell)
         return [
             [
                 SeriesPoint(
                     start=start + step * i,
-                    count=count,
-                    failed=count - ok,
-                    failure_rate=_rate(count - ok, count),
-                    mean_ms=round(total / count, 1) if count else None,
-                    max_ms=largest if count else None,
-                    at_or_over_threshold=over,
+                    count=s.count,
+                    failed=s.count - s.succeeded,
+                    failure_rate=_rate(s.count - s.succeeded, s.count),
+                    mean_ms=round(s.duration_total / s.count, 1) if s.count else None,
+                    max_ms=s.duration_max if s.count else None,
+                    at_or_over_threshold=s.at_or_over_threshold,
                 )
-                for i, (count, ok, total, largest, over) in enumerate(points)
+                for i, s in enumerate(points)
             ]
             for points in sums
         ]

@@ -17,19 +17,15 @@ It is rebuilt by itself when it no longer matches the log or cannot be read:
 * a cataloged line that no longer parses when it is read.
 
 A rebuild is one transaction: other readers see the old catalog or the new one. Lines that are
-not records are skipped and kept aside in the quarantine.
-
-Besides filter and sort columns, each row carries the facts that statistics per tool and version
-are made of (``invocation_stats.py``): when (milliseconds and hour since the epoch, whatever the
-record's time zone), how long, how large the output, which exception, which mode. A catalog of an
-older schema is replaced and rebuilt from the log when it is opened.
+not records are skipped and kept aside in the quarantine. A catalog of an older schema is replaced
+and rebuilt from the log when it is opened. What a row holds, and the hourly roll-up statistics
+read, are in ``catalog_schema.py``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 import uuid
@@ -39,115 +35,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from workbench.errors import DataDamaged, ServiceUnavailable
+from workbench.store.catalog_schema import COLUMN_COUNT, COLUMNS, META_TABLE, ROLL_UP, SCHEMA, SCHEMA_VERSION, row_of
 from workbench.store.invocations import InvocationLog, parse_line
 from workbench.store.locks import FileLock
 
-SCHEMA_VERSION = 2  # 2: the statistics columns and their indexes
 TAIL = 32  # bytes before a segment's synced offset that must not change
 
-META_TABLE = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)"
-SCHEMA = META_TABLE + """;
-CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, synced INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS segment_marks (name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, tail BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS invocations (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT UNIQUE NOT NULL,
-    org_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    tool_id TEXT NOT NULL,
-    major INTEGER, minor INTEGER, patch INTEGER,
-    source_type TEXT,
-    conversation_id TEXT,
-    sim_run_id TEXT,
-    succeeded INTEGER,
-    segment TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
-    created_ms INTEGER, created_hour INTEGER,
-    duration_ms INTEGER,
-    output_chars INTEGER,
-    exception_type TEXT,
-    mode TEXT
-);
-CREATE INDEX IF NOT EXISTS by_org_time ON invocations (org_id, created_at);
-CREATE INDEX IF NOT EXISTS by_org_tool_time ON invocations (org_id, tool_id, created_at);
-CREATE INDEX IF NOT EXISTS by_org_conversation ON invocations (org_id, conversation_id);
-CREATE INDEX IF NOT EXISTS by_org_run ON invocations (org_id, sim_run_id);
--- Statistics read these covering indexes in their order, never the table: percentiles walk an
--- index range from its nearer end, counts stream per version, series stream per hour.
-CREATE INDEX IF NOT EXISTS stats_latency ON invocations
-    (org_id, tool_id, major, minor, patch, duration_ms, created_ms, source_type, mode, succeeded, output_chars, exception_type);
-CREATE INDEX IF NOT EXISTS stats_size ON invocations
-    (org_id, tool_id, major, minor, patch, output_chars, created_ms, source_type, mode);
-CREATE INDEX IF NOT EXISTS stats_hourly ON invocations
-    (org_id, tool_id, created_hour, major, minor, patch, succeeded, duration_ms, output_chars, created_ms, source_type, mode);
-"""
-
-COLUMNS = (
-    "id, org_id, created_at, tool_id, major, minor, patch, source_type, conversation_id, sim_run_id, succeeded, segment, offset, length, "
-    "created_ms, created_hour, duration_ms, output_chars, exception_type, mode"
-)
-COLUMN_COUNT = COLUMNS.count(",") + 1
 DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 T = TypeVar("T")
-
-
-OVERSIZED = re.compile(r"^the output is ([\d,]+) characters")
-"""How the invoker words an output over the limit (``OutputTooLarge``): the output itself is not
-kept, its size is read from the message so size statistics count it."""
-HOUR_MS = 3_600_000
-
-
-def epoch_ms(created_at: Any) -> int | None:
-    """Milliseconds since the epoch of an ISO 8601 time (naive means UTC), or None."""
-    try:
-        moment = datetime.fromisoformat(str(created_at))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def output_chars(status: dict[str, Any]) -> int | None:
-    """How many characters the output had: a success's output, or an oversized one's measure."""
-    if status.get("succeeded"):
-        output = status.get("output")
-        return len(output) if isinstance(output, str) else None
-    if status.get("exception_type") == "OutputTooLarge":
-        found = OVERSIZED.match(str(status.get("exception_message") or ""))
-        return int(found.group(1).replace(",", "")) if found else None
-    return None
-
-
-def row_of(record: dict[str, Any], segment: str, offset: int, length: int) -> tuple[Any, ...]:
-    version = record.get("tool_version") or {}
-    source = record.get("invocation_source") or {}
-    status = record.get("invocation_status") or {}
-    inputs = record.get("inputs") or {}
-    created = epoch_ms(record["created_at"])
-    duration = record.get("duration_ms")
-    return (
-        record["id"],
-        record["org_id"],
-        record["created_at"],
-        record["tool_id"],
-        version.get("major"),
-        version.get("minor"),
-        version.get("patch"),
-        source.get("type"),
-        source.get("conversation_id"),
-        source.get("simulation_unit_test_set_run_id"),
-        1 if status.get("succeeded") else 0,
-        segment,
-        offset,
-        length,
-        created,
-        None if created is None else created // HOUR_MS,
-        duration if isinstance(duration, int) else None,
-        output_chars(status),
-        None if status.get("succeeded") else status.get("exception_type"),
-        inputs.get("invocation_mode") if isinstance(inputs, dict) else None,
-    )
 
 
 def is_damage(error: sqlite3.DatabaseError) -> bool:
@@ -308,11 +204,13 @@ class InvocationCatalog:
             problem = rebuild or self._mismatch(state, files)
             if problem:
                 conn.execute("DELETE FROM invocations")
+                conn.execute("DELETE FROM stats_hours")
                 conn.execute("DELETE FROM segments")
                 conn.execute("DELETE FROM segment_marks")
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (uuid.uuid4().hex,))
                 self._note_rebuild(conn, problem)
                 state = {}
+            last_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM invocations").fetchone()[0]
             added = 0
             for segment, st in files:
                 synced, size, mtime, tail = state.get(segment.name, (0, None, None, b""))
@@ -325,6 +223,8 @@ class InvocationCatalog:
                     added += conn.total_changes - before
                 conn.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (segment.name, end))
                 conn.execute("INSERT OR REPLACE INTO segment_marks VALUES (?, ?, ?, ?)", (segment.name, st.st_size, st.st_mtime_ns, tail))
+            if added:
+                conn.execute(ROLL_UP, (last_seq,))  # seq only grows (AUTOINCREMENT): the rows just added
             conn.execute("COMMIT")
         except BaseException:
             try:
