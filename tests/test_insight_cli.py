@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.service import ToolService
-from test_insight_reruns import SCHEMA_V1, SCHEMA_V2, V1, V2, inputs
+from test_insight_reruns import inputs, publish_numbers
 
 ORG = "acme"
 
@@ -17,12 +17,7 @@ ORG = "acme"
 @pytest.fixture
 def published(service: ToolService, tools_repo, make_tool) -> dict[str, str]:
     """numbers 1.0.0 (with a history) and 2.0.0; ids of the recorded invocations by input."""
-    tool_id = make_tool("numbers")
-    tools_repo.project("numbers", code=V1, schema=SCHEMA_V1)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
-    service.invoke_version(ORG, tool_id, "1.0.0", inputs(1, 2, 6, 7, 13))
-    tools_repo.project("numbers", branch="next", code=V2, schema=SCHEMA_V2)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"}, branch="next")
+    tool_id = publish_numbers(service, tools_repo, make_tool, second_on="next")
     records = service.list_invocations(ORG, {"tool_id": [tool_id], "version": ["*"]}).tool_invocations
     return {"tool": tool_id, **{str(r.inputs["input_parameters"]["n"]): r.id for r in records}}
 

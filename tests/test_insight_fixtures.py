@@ -12,7 +12,7 @@ import pytest
 
 from workbench.core.service import ToolService
 from workbench.errors import BadRequest, StageFailed
-from test_insight_reruns import SCHEMA_V1, SCHEMA_V2, V1, V2, inputs
+from test_insight_reruns import SCHEMA_V1, SCHEMA_V2, V1, V2, inputs, publish_numbers
 
 ORG = "acme"
 SECRET = "hunter22-secret"
@@ -21,10 +21,7 @@ SECRET = "hunter22-secret"
 @pytest.fixture
 def recorded_tool(service: ToolService, tools_repo, make_tool) -> str:
     """1.0.0 (V1) with a history, one input carrying what later became a secret's value."""
-    tool_id = make_tool("numbers")
-    tools_repo.project("numbers", code=V1, schema=SCHEMA_V1)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
-    service.invoke_version(ORG, tool_id, "1.0.0", inputs(1, 2, 6, 7, 13))
+    tool_id = publish_numbers(service, tools_repo, make_tool, second_on=None)
     service.invoke_version(ORG, tool_id, "1.0.0", inputs(1, 2))  # repeated inputs: one fixture each
     service.invoke_version(ORG, tool_id, "1.0.0", inputs(3, note=SECRET))
     service.modify_envvars(ORG, tool_id, {"inserts": [{"name": "API_KEY", "value": SECRET, "is_secret": True}]})

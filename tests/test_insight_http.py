@@ -15,7 +15,7 @@ import uvicorn
 from workbench.core.service import ToolService
 from workbench.server.app import create_app
 from workbench.server.insight import insight_router
-from test_insight_reruns import SCHEMA_V1, SCHEMA_V2, V1, V2, inputs
+from test_insight_reruns import publish_numbers
 
 ORG = "acme"
 
@@ -44,12 +44,7 @@ class Served:
 
 @pytest.fixture
 def served(service: ToolService, tools_repo, make_tool):
-    tool_id = make_tool("numbers")
-    tools_repo.project("numbers", code=V1, schema=SCHEMA_V1)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
-    service.invoke_version(ORG, tool_id, "1.0.0", inputs(1, 6, 13))
-    tools_repo.project("numbers", branch="next", code=V2, schema=SCHEMA_V2)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"}, branch="next")
+    tool_id = publish_numbers(service, tools_repo, make_tool, history=(1, 6, 13), second_on="next")
     running = Served(service)
     yield running, tool_id
     running.stop()

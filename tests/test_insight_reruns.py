@@ -39,16 +39,25 @@ def inputs(*numbers: int, **extra: object) -> dict:
     return {"inputs": [{"input_parameters": {"n": n, **extra}, "invocation_mode": "regular"} for n in numbers]}
 
 
-@pytest.fixture
-def two_versions(service: ToolService, tools_repo, make_tool) -> str:
-    """A tool with 1.0.0 (V1) and 2.0.0 (V2), and a history on 1.0.0."""
+def publish_numbers(service: ToolService, tools_repo, make_tool, history: tuple[int, ...] = (1, 2, 6, 7, 13), second_on: str | None = "main") -> str:
+    """The ``numbers`` tool: 1.0.0 (V1) with a history of ``history`` on it, then 2.0.0 (V2)
+    from ``second_on`` (None: no second version). The repository's main branch keeps V1 when
+    the second version comes from another branch."""
     tool_id = make_tool("numbers")
     tools_repo.project("numbers", code=V1, schema=SCHEMA_V1)
     service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
-    service.invoke_version(ORG, tool_id, "1.0.0", inputs(1, 2, 6, 7, 13))
-    tools_repo.project("numbers", code=V2, schema=SCHEMA_V2)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
+    if history:
+        service.invoke_version(ORG, tool_id, "1.0.0", inputs(*history))
+    if second_on is not None:
+        tools_repo.project("numbers", branch=second_on, code=V2, schema=SCHEMA_V2)
+        service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"}, branch=None if second_on == "main" else second_on)
     return tool_id
+
+
+@pytest.fixture
+def two_versions(service: ToolService, tools_repo, make_tool) -> str:
+    """A tool with 1.0.0 (V1) and 2.0.0 (V2), and a history on 1.0.0."""
+    return publish_numbers(service, tools_repo, make_tool)
 
 
 def recorded(service: ToolService, tool_id: str) -> list:

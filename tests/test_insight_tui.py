@@ -19,7 +19,7 @@ from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.insight import InsightPane, ShowInvocations, VersionInsight
 from workbench.tui.screens.replay import ReplayScreen
 from workbench.tui.widgets.activity import activity_cell
-from test_insight_reruns import SCHEMA_V1, SCHEMA_V2, V1, V2, inputs
+from test_insight_reruns import publish_numbers
 from test_insight_stats import record
 
 ORG = "acme"
@@ -129,12 +129,7 @@ def test_the_tools_list_activity_cell(service: ToolService, history, make_tool) 
 
 @pytest.fixture
 def two_versions(service: ToolService, tools_repo, make_tool) -> dict[str, str]:
-    tool_id = make_tool("numbers")
-    tools_repo.project("numbers", code=V1, schema=SCHEMA_V1)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
-    service.invoke_version(ORG, tool_id, "1.0.0", inputs(1, 2, 6, 7, 13))
-    tools_repo.project("numbers", code=V2, schema=SCHEMA_V2)
-    service.publish_version(ORG, tool_id, {"repo": "main", "project_path": "numbers", "bump_type": "major"})
+    tool_id = publish_numbers(service, tools_repo, make_tool)
     by_n = {str(i.inputs["input_parameters"]["n"]): i.id for i in service.list_invocations(ORG).tool_invocations}
     return {"tool": tool_id, **by_n}
 
