@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.service import ToolService
-from workbench.errors import BadRequest, StageFailed
+from workbench.errors import BadRequest, StageFailed, ValidationFailed
 from test_insight_reruns import SCHEMA_V1, SCHEMA_V2, V1, V2, inputs, publish_numbers
 
 ORG = "acme"
@@ -67,6 +67,11 @@ def test_fixtures_pass_on_the_recorded_code_and_fail_with_a_diff_on_changed_code
     assert relaxed.failed == 2  # the doubled value may differ now; the KeyError and the fixed ValueError still fail
     with pytest.raises(BadRequest, match="line 2: not JSON"):
         service.check_fixtures(ORG, {"fixtures": fixtures.splitlines()[0] + "\n{oops\n", "commit_branch": "main", "project_path": "numbers", "tool_id": recorded_tool})
+    bad_variable = json.dumps({"name": "odd", "input": {"input_parameters": {"n": 1}, "sensitive_user_variables": {"Not A Name": "x"}}, "expected": {"succeeded": True, "output": "x"}})
+    with pytest.raises(ValidationFailed, match="invalid input of fixture odd: sensitive_user_variables"):
+        service.check_fixtures(ORG, {"fixtures": bad_variable, "commit_branch": "main", "project_path": "numbers", "tool_id": recorded_tool})
+    with pytest.raises(ValidationFailed, match="project_path"):
+        service.check_fixtures(ORG, {"fixtures": fixtures, "commit_branch": "main", "project_path": "no such path!", "tool_id": recorded_tool})
     with pytest.raises(BadRequest, match="hold no fixtures"):
         service.check_fixtures(ORG, {"fixtures": "\n", "commit_branch": "main", "project_path": "numbers", "tool_id": recorded_tool})
 

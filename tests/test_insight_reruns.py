@@ -7,7 +7,7 @@ import pytest
 
 from workbench.core.models import RegularConversationInvocationSource, SimulationConversationInvocationSource
 from workbench.core.service import ToolService
-from workbench.errors import BadRequest, NotFound
+from workbench.errors import BadRequest, NotFound, ValidationFailed
 
 ORG = "acme"
 SCHEMA_V1 = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
@@ -113,6 +113,10 @@ def test_replay_refuses_what_it_cannot_do(service: ToolService, two_versions: st
         service.replay_invocation(ORG, "0" * 24)
     with pytest.raises(BadRequest, match="password was not a sensitive user variable"):
         service.replay_invocation(ORG, first.id, {"sensitive_user_variables": {"password": "x"}})
+    odd = first.model_copy(update={"id": "e" * 24, "inputs": {"input_parameters": {"n": 1}, "invocation_mode": "telepathy"}})
+    service.import_invocations([odd])  # recorded elsewhere, with a mode the API does not have
+    with pytest.raises(ValidationFailed, match=f"invalid recorded input of invocation {'e' * 24}: invocation_mode"):
+        service.replay_invocation(ORG, odd.id)
     service.deprecate_versions(ORG, two_versions, "==1.0.0")
     with pytest.raises(NotFound, match="deprecated"):
         service.replay_invocation(ORG, first.id)

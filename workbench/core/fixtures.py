@@ -55,7 +55,7 @@ def run_fixtures(fixtures: list[Fixture], run: RunInputs, label: str) -> list[Fi
     results: list[FixtureResult] = []
     for start in range(0, len(fixtures), MAX_INPUTS):
         chunk = fixtures[start : start + MAX_INPUTS]
-        outcomes = run([Input.model_validate(f.input.model_dump()) for f in chunk])
+        outcomes = run([parse(Input, f.input.model_dump(), f"input of fixture {f.name}") for f in chunk])
         results += [judge(f, fresh_outcome(o, label, None)) for f, o in zip(chunk, outcomes)]
     return results
 
@@ -184,11 +184,11 @@ class Fixtures:
         else:
 
             def run(inputs: list[Input], listener: StageListener | None) -> list[Outcome]:
-                request = TestToolRequest(
-                    inputs=inputs, commit_branch=q.commit_branch, project_path=q.project_path,
-                    required_envvars=q.required_envvars, required_secret_envvars=q.required_secret_envvars,
-                )
-                return self.test_inputs(org_id, request, listener)
+                request = {
+                    "inputs": inputs, "commit_branch": q.commit_branch, "project_path": q.project_path,
+                    "required_envvars": q.required_envvars, "required_secret_envvars": q.required_secret_envvars,
+                }
+                return self.test_inputs(org_id, parse(TestToolRequest, request, "fixture check request"), listener)
 
         stages = [on_stage]  # the stages are reported once: later calls reuse the build
 

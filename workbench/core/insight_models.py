@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from workbench.core.models import ApiModel, Input, InvocationMode
+from workbench.core.requests import ProjectPath
 from workbench.core.time_window import TIME_BOUND_HELP
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ class FixtureCheckRequest(ApiModel):
 
     fixtures: str
     commit_branch: str
-    project_path: str
+    project_path: str = ProjectPath
     tool_id: str | None = None
     required_envvars: dict[str, str] = Field(default_factory=dict)
     required_secret_envvars: dict[str, str] = Field(default_factory=dict)

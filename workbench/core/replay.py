@@ -93,7 +93,7 @@ class Reruns:
         if unknown:
             allowed = ", ".join(sorted(recorded_sensitive)) or "none"
             raise BadRequest(f"{', '.join(unknown)} was not a sensitive user variable of invocation {invocation_id} (it had: {allowed})")
-        run_input = Input.model_validate({**item, "sensitive_user_variables": {**recorded_sensitive, **q.sensitive_user_variables}})
+        run_input = parse(Input, {**item, "sensitive_user_variables": {**recorded_sensitive, **q.sensitive_user_variables}}, f"recorded input of invocation {invocation_id}")
         version = q.version or str(original.tool_version)
         run_id = self.ids()
         user = user_id or self.default_user
