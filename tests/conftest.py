@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.core.service import ToolService
+from workbench.runtime.process import ProcessRunner
 from workbench.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +33,11 @@ class Clock:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def home(tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "data"
+    yield home
+    settings = Settings(home=home)
+    ProcessRunner(settings, settings.paths()).purge()  # no sandboxed worker outlives its test
 
 
 @pytest.fixture

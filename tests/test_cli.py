@@ -137,7 +137,7 @@ def test_demo_sets_up_an_org_and_is_safe_to_run_again(run_cli) -> None:
     assert "created" in out and "crm_account" in out
     code, out, _ = run_cli("demo", "--json")
     body = json.loads(out)
-    assert len(body["tools"]) == 6
+    assert len(body["tools"]) == 7  # the six samples and kb_search
     code, out, _ = run_cli("tool", "show", "crm_account", "--org", "demo", "--json")
     assert json.loads(out)["secret_envvars"] == ["CRM_API_TOKEN"]
 

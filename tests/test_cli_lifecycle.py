@@ -87,6 +87,7 @@ def test_demo_publishes_every_sample_and_each_one_invokes(run_cli) -> None:
         "flaky_parser": ('{"text": "someday"}', "regular", False),
         "report_generator": ('{"characters": 6000}', "regular", True),
         "text_stats": ('{"text": "One two. Three!"}', "regular", True),
+        "kb_search": ('{"query": "late delivery"}', "conversation-simulation", True),
     }
     for name, (params, mode, succeeds) in samples.items():
         code, out, err = run_cli("invoke", name, "1.0.0", "--input", params, "--mode", mode, "--org", "demo", "--json")

@@ -56,9 +56,9 @@ def run(params, ctx):
 def docker_problem() -> str | None:
     report, client = inspect_runtime(Settings(runtime="auto", base_image=BASE_IMAGE))
     if report.daemon is None:
-        return f"no Docker daemon answers ({report.daemon_error}); start one with scripts/start-docker"
+        return f"no Docker daemon answers ({report.daemon_error}); as root, `workbench runtime prepare` starts one"
     if not report.base_image_present:
-        return f"base image {BASE_IMAGE} is missing; build it with scripts/build-base-image"
+        return f"base image {BASE_IMAGE} is missing; as root, `workbench runtime prepare` makes it"
     return None
 
 
@@ -181,7 +181,7 @@ def test_a_worker_killed_mid_run_is_replaced(dservice: ToolService, tool_id: str
     runner.start()
     time.sleep(1.5)
     for container in labelled(dservice, "containers"):
-        if container.name.endswith("-bridge-0") or container.name.endswith("-bridge-1"):
+        if container.name.endswith("-net-0") or container.name.endswith("-net-1"):
             container.kill()
     runner.join(30)
     [lost] = results
@@ -252,3 +252,27 @@ def test_an_idle_worker_stops_by_itself(docker_settings: Settings, clock, tool_i
         time.sleep(0.5)
     assert labelled(brief, "containers") == []  # exited when idle, and removed
     assert invoke(brief, tool_id, {"action": "info"})[0].succeeded  # and started again on demand
+
+
+def test_runtime_prepare_finds_everything_ready(run_cli, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_BASE_IMAGE", BASE_IMAGE)
+    code, out, _ = run_cli("runtime", "prepare", "--json")
+    steps = {step["name"]: step for step in json.loads(out)}
+    assert code == 0 and set(steps) == {"bubblewrap", "docker daemon", "base image"}
+    assert all(step["status"] in ("ok", "done") for step in steps.values()), steps
+
+
+def test_the_base_image_is_made_from_the_mirror_apt_already_uses(tmp_path) -> None:
+    from workbench.runtime.prepare import debian_mirror
+
+    sources = tmp_path / "apt" / "sources.list.d"
+    sources.mkdir(parents=True)
+    (sources / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.invalid/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n"
+        "Types: deb\nURIs: http://security.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n"
+    )
+    assert debian_mirror("bookworm", tmp_path) == "http://mirror.invalid/debian"
+    assert debian_mirror("bookworm-security", tmp_path) == "http://security.invalid/debian-security"
+    (sources / "debian.sources").unlink()
+    (tmp_path / "apt" / "sources.list").write_text("# a comment\ndeb http://old.invalid/debian trixie main\n")
+    assert debian_mirror("trixie", tmp_path) == "http://old.invalid/debian" and debian_mirror("bookworm", tmp_path) is None

@@ -199,6 +199,7 @@ def test_openapi_document_lists_every_endpoint(api) -> None:
         "sign-in-with-api-key", "get-tool-scaffold-release", "create-tool", "get-tools", "test-tool", "get-tool-invocations",
         "search-tool-invocations", "modify-tool", "deprecate-tool", "modify-tool-envvars", "publish-tool-version",
         "get-tool-versions", "deprecate-tool-version", "invoke-tool-version",
+        "check-context-graph", "simulate-scenario",  # the workbench's documented extras
     }
     assert "/v1/{organization}/tool/{tool_id}/version/{version}/invoke" in document["paths"]
 

@@ -13,6 +13,7 @@ from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.tool import ToolScreen
 from workbench.tui.themes import builtin_theme_dir
+from workbench.tui.widgets.dialogs import FormDialog
 
 SECRET = "tui-secret-VALUE-77"
 SIZE = (130, 40)
@@ -38,6 +39,17 @@ def screen_text(app: WorkbenchApp) -> str:
     import html
 
     return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+def screen_lines(app: WorkbenchApp) -> list[str]:
+    """The screen's text, line by line, as a person reads it (pieces of different styles joined)."""
+    import html
+    import re
+
+    lines: dict[int, str] = {}
+    for line, piece in re.findall(r'clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>', app.export_screenshot()):
+        lines[int(line)] = lines.get(int(line), "") + html.unescape(piece).replace("\xa0", " ")
+    return [lines.get(i, "") for i in range(max(lines, default=-1) + 1)]
 
 
 def rows(table: DataTable) -> list[list[str]]:
@@ -96,19 +108,20 @@ async def test_the_main_flow_create_secret_publish_invoke_search_deprecate(tui_s
         await settle(pilot)
         editor = app.screen.query_one("#editor", TextArea)
         assert '"account_id"' in editor.text  # pre-filled from the input schema
-        assert "should be non-empty" in str(app.screen.query_one("#problems", Static).render())
+        assert "account_id: replace the placeholder with non-empty text" in str(app.screen.query_one("#problems", Static).render())
         editor.text = '[{"account_id": "c-17"}, {"account_id": "c-2"}]'
         await pilot.pause()
         assert str(app.screen.query_one("#problems", Static).render()) == ""
         await pilot.press("ctrl+r")
         await settle(pilot)
         results = [str(s.render()) for s in app.screen.query(".result")]
-        assert len(results) == 2 and all("succeeded" in r and "persisted-preferred: kept" in r for r in results)
+        assert len(results) == 3 and all("succeeded" in r for r in results[:2])  # two results, then the persistence
+        assert "persisted-preferred: kept" in results[2]
         assert "Bearer ********" in results[0] and SECRET not in screen_text(app)
         app.screen.query_one("#mode", Select).value = "conversation-simulation"
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert len(app.screen.query(".result")) == 2
+        assert len(app.screen.query(".result")) == 3
         # find an invocation by search and open it
         await pilot.press("f4")
         await settle(pilot)
@@ -134,14 +147,16 @@ async def test_the_main_flow_create_secret_publish_invoke_search_deprecate(tui_s
             await settle(pilot)
         await pilot.press("d")
         await pilot.pause()
-        assert "1 active version(s) (1.0.0) will be deprecated too" in app.screen.message
+        assert "Its 1 active version (1.0.0) will be deprecated too" in app.screen.message
         await pilot.press("y")
         await settle(pilot)
         assert rows(app.screen.query_one(DataTable)) == []  # hidden: deprecated
+        assert any(n.message == "deprecated crm_account and 1 version (1.0.0)" for n in app.notices)
+        assert "0 of 1 tool · 1 deprecated hidden (the deprecated switch shows them)" in str(app.screen.query_one("#status", Static).render())
     assert tui_service.find_tool("acme", "crm_account").deprecated
 
 
-async def test_errors_are_notifications_not_tracebacks(tui_service: ToolService, tmp_path: Path) -> None:
+async def test_a_refused_new_tool_keeps_the_form_open_with_what_was_typed(tui_service: ToolService, tmp_path: Path) -> None:
     tui_service.create_tool("acme", {"name": "taken", "description": "d", "tags": {}})
     app = make_app(tui_service, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -152,8 +167,19 @@ async def test_errors_are_notifications_not_tracebacks(tui_service: ToolService,
         await type_text(pilot, "again")
         await pilot.press("enter")
         await settle(pilot)
-        messages = [n.message for n in app.notices]
-        assert any("a tool named 'taken' already exists" in m for m in messages)
+        assert isinstance(app.screen, FormDialog)  # still open, nothing typed is lost
+        assert app.screen.query_one("#f-description", Input).value == "again"
+        name = app.screen.query_one("#f-name", Input)
+        assert name.has_class("-invalid") and app.screen.focused is name
+        assert "a tool named 'taken' already exists" in str(app.screen.query_one("#e-name", Static).render())
+        assert any("a tool named 'taken' already exists" in n.message for n in app.notices)  # kept in the messages too
+        for _ in range(5):
+            await pilot.press("backspace")
+        await type_text(pilot, "fresh")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormDialog)
+        assert sorted(r[0] for r in rows(app.screen.query_one(DataTable))) == ["fresh", "taken"]
         assert app.is_running
 
 
@@ -228,8 +254,8 @@ async def test_the_palette_offers_the_current_screens_commands(tui_service: Tool
     app = make_app(tui_service, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        names = [name for name, _, _ in app.screen.palette_commands()]
-        assert "New tool" in names and "Deprecate tool" in names
+        commands = {c.name: c.key for c in app.screen.palette_commands()}
+        assert commands["New tool"] == "n" and commands["Deprecate tool"] == "d"  # shown with their keys
         await pilot.press("f3")
         await settle(pilot)
-        assert "Next page of history" in [name for name, _, _ in app.screen.palette_commands()]
+        assert {c.name: c.key for c in app.screen.palette_commands()}["Next page of history"] == "m"

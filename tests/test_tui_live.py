@@ -9,12 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+from test_tui import SIZE, make_app, rows, settle
 from textual.widgets import DataTable, Static
 
 from workbench.core.service import ToolService
 from workbench.synthetic import generate_invocations
-
-from test_tui import SIZE, make_app, rows, settle
 
 
 def status_text(app) -> str:

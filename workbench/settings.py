@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "workbench"
 DEFAULT_ORG = "default"
+DEFAULT_BASE_IMAGE = "workbench-base:bookworm"  # made from Debian packages where no registry is reachable
 
 
 def _default_user() -> str:
@@ -64,17 +65,33 @@ class Settings(BaseSettings):
 
     runtime: Literal["auto", "docker", "process"] = Field(
         default="auto",
-        description="auto: Docker where a daemon answers and the base image is present, else processes.",
+        description="auto: Docker where a daemon answers and the base image is present, else sandboxed processes.",
     )
     base_image: str = Field(
-        default="python:3.11-slim",
-        description="The image tool images are built on (it needs python3).",
+        default=DEFAULT_BASE_IMAGE,
+        description=(
+            "The image tool images are built on (it needs python3). The default is made from Debian "
+            "packages by `workbench runtime prepare`; with a registry, any Python image works."
+        ),
     )
-    worker_pool_size: int = Field(default=2, ge=1, le=10, description="Warm containers per version and network mode.")
-    worker_idle_seconds: int = Field(default=300, ge=1, description="A warm container unused this long stops.")
-    container_memory: str = Field(default="512m", description="Memory limit of each tool container.")
+    unsandboxed: bool = Field(
+        default=False,
+        description=(
+            "Run tools without the sandbox: plain local processes (no bubblewrap) and unsealed runs. "
+            "Only where no sandbox is available, and only for tools you trust."
+        ),
+    )
+    worker_pool_size: int = Field(default=2, ge=1, le=10, description="Warm workers per version and network mode.")
+    worker_idle_seconds: int = Field(default=300, ge=1, description="A warm worker unused this long stops.")
+    container_memory: str = Field(
+        default="512m",
+        pattern=r"^\s*\d+\s*[kKmMgG]?[bB]?\s*$",
+        description="Memory limit of each run (address space of each of its processes), and of each tool container.",
+    )
     container_cpus: float = Field(default=1.0, gt=0, description="CPU limit of each tool container.")
-    container_pids: int = Field(default=128, ge=8, description="Process-count limit of each tool container.")
+    container_pids: int = Field(
+        default=128, ge=8, description="Process-count limit of each run; a tool container allows four times as many."
+    )
 
     config_home: Path | None = Field(
         default=None, description="Where the app keeps its own settings (theme) and user themes; defaults to the platform's user config dir."

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from workbench import __version__
-from workbench.cli.common import SERVICES, Env, command_options, fail, print_fields, print_json
+from workbench.cli.common import SERVICES, Env, accept_context_options, command_options, context_options, fail, print_fields, print_json
 from workbench.cli.data import repair
 from workbench.cli.env import env_group
 from workbench.cli.fixtures import export
@@ -16,37 +16,38 @@ from workbench.cli.history import history, index_group, search
 from workbench.cli.invocation import invocation_group
 from workbench.cli.reruns import compare, replay
 from workbench.cli.run import invoke, new, test
-from workbench.cli.runtime import doctor, runtime_group
+from workbench.cli.runtime import doctor, runtime_group, runtime_summary
 from workbench.cli.server import apikey_group, serve
+from workbench.cli.simulate import graph_group, simulate
 from workbench.cli.stats import stats
+from workbench.cli.tools import list_tools, tool_group
 from workbench.cli.versions import deprecate, publish, versions
-from workbench.cli.tools import tool_group, list_tools
 from workbench.errors import WorkbenchError
 from workbench.settings import DEFAULT_ORG
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="workbench")
-@click.option("--home", type=click.Path(path_type=Path, file_okay=False), default=None, help="Data directory (for the app).")
-@click.option("--org", default=None, help="Organization (for the app).")
-@click.option("--remote", default=None, metavar="URL", help="Work against a Tools API server (with $WORKBENCH_API_KEY_ID, $WORKBENCH_API_KEY).")
+@context_options
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, org: str | None, remote: str | None) -> None:
     """Tool Workbench: build, test and run versioned tools locally.
 
-    Without a command, opens the workbench app in the terminal."""
+    Without a command, opens the workbench app in the terminal (on the organization last used
+    with the data directory, or the only one with tools, unless --org or $WORKBENCH_ORG says).
+    --home, --org and --remote work before or after any command."""
     if ctx.invoked_subcommand is None:
         from workbench.tui.app import WorkbenchApp
 
         env = Env(home, org, False, remote)
-        WorkbenchApp(env.service, env.org, background_work=env.settings.remote is None).run()
+        WorkbenchApp(env.service, env.org if env.org_chosen else None, background_work=env.settings.remote is None).run()
 
 
 @cli.command("paths")
 @command_options
 def paths(env: Env) -> None:
-    """Print where the workbench keeps its data."""
-    described = env.settings.paths().describe()
+    """Print where the workbench keeps its data, and which runtime runs tools (and why)."""
+    described = {**env.settings.paths().describe(), **runtime_summary(env)}
     if env.as_json:
         print_json(described)
     else:
@@ -54,7 +55,7 @@ def paths(env: Env) -> None:
 
 
 @cli.command("demo")
-@click.option("--history", "history_size", type=int, default=0, help="Also record this many generated invocations (for trying history and search).")
+@click.option("--history", "history_size", type=int, default=0, help="Also record a history of about this many invocations: the sample scenarios run for real, then copies of their runs.")
 @command_options
 @click.pass_context
 def demo(ctx: click.Context, env: Env, history_size: int) -> None:
@@ -65,24 +66,19 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     created = seed_demo(env.service, org, say=lambda line: click.echo(line, err=True))
     missing = history_size - env.service.count_invocations(org) if history_size > 0 else 0
     if missing > 0:  # up to the size asked for: running it again adds nothing
-        from workbench.synthetic import generate_invocations
+        from workbench.demo import record_history
 
-        generate_invocations(env.service, org, missing)
-        click.echo(f"recorded {missing:,} generated invocations; indexing them for search ...", err=True)
+        recorded = record_history(env.service, org, missing, say=lambda line: click.echo(line, err=True))
+        click.echo(f"recorded {recorded:,} invocations from the sample scenarios' runs; indexing them for search ...", err=True)
         env.service.catch_up_index()
     if not env.as_json:
         click.echo(f"demo organization {org!r}: " + (f"created {', '.join(created)}" if created else "up to date"))
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group):
-    cli.add_command(command)
-cli.add_command(repair)
-cli.add_command(stats)
-cli.add_command(replay)
-cli.add_command(compare)
-cli.add_command(export)
-cli.add_command(invocation_group)
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group, repair, graph_group, simulate,
+                stats, replay, compare, export, invocation_group):
+    cli.add_command(accept_context_options(command) if isinstance(command, click.Group) else command)
 
 
 def main(argv: list[str] | None = None) -> None:

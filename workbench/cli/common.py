@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from datetime import datetime
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,12 @@ from rich.table import Table
 from workbench.core.api import ServedApi, ToolsApi
 from workbench.settings import Settings
 
-
 SERVICES: list[ToolsApi] = []  # made by this command; flushed (search index) before it exits
+
+
+CONTEXT_OPTIONS = ("home", "org", "remote")
+"""Options that say where to work; each may be given before the command, after it, or between a
+group and its subcommand (`workbench --org demo history`, `workbench history --org demo`)."""
 
 
 class Env:
@@ -38,6 +42,11 @@ class Env:
         self.org = self.settings.org
         self.as_json = as_json
         self._service: ToolsApi | None = None
+
+    @property
+    def org_chosen(self) -> bool:
+        """Whether the organization was asked for (an option or $WORKBENCH_ORG), not defaulted."""
+        return "org" in self.settings.model_fields_set
 
     @property
     def service(self) -> ToolsApi:
@@ -64,23 +73,60 @@ class Env:
         return self.service.find_tool(self.org, name_or_id).id
 
 
-def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --home, --org and --json to a command and hand it an :class:`Env` as ``env``."""
-
-    @click.option(
+def context_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --home, --org and --remote (where to work) to a command or group."""
+    func = click.option(
+        "--remote", default=None, metavar="URL", help="Work against a Tools API server (default: $WORKBENCH_REMOTE; key from $WORKBENCH_API_KEY_ID and $WORKBENCH_API_KEY)."
+    )(func)
+    func = click.option("--org", default=None, help="Organization (default: $WORKBENCH_ORG, else 'default').")(func)
+    return click.option(
         "--home",
         type=click.Path(path_type=Path, file_okay=False),
         default=None,
         help="Data directory (default: $WORKBENCH_HOME, else the platform's user data dir).",
-    )
-    @click.option("--org", default=None, help="Organization (default: $WORKBENCH_ORG, else 'default').")
+    )(func)
+
+
+def given_anywhere(name: str, value: Any) -> Any:
+    """A context option's value: as given to the command itself, else to the nearest group
+    above it that has it (`workbench --org demo tool list`)."""
+    if value is not None:
+        return value
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        if context.params.get(name) is not None:
+            return context.params[name]
+        context = context.parent
+    return None
+
+
+def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --home, --org, --remote and --json to a command and hand it an :class:`Env` as ``env``."""
+
+    @context_options
     @click.option("--json", "as_json", is_flag=True, help="Print the API's response body as JSON.")
-    @click.option("--remote", default=None, metavar="URL", help="Work against a Tools API server (default: $WORKBENCH_REMOTE; key from $WORKBENCH_API_KEY_ID and $WORKBENCH_API_KEY).")
     @functools.wraps(func)
     def wrapper(*args: Any, home: Path | None, org: str | None, as_json: bool, remote: str | None, **kwargs: Any) -> Any:
-        return func(*args, env=Env(home, org, as_json, remote), **kwargs)
+        env = Env(given_anywhere("home", home), given_anywhere("org", org), as_json, given_anywhere("remote", remote))
+        return func(*args, env=env, **kwargs)
 
     return wrapper
+
+
+def accept_context_options(group: click.Group) -> click.Group:
+    """Let a command group take --home/--org/--remote before its subcommand
+    (`workbench tool --org demo list`); the subcommand reads them with :func:`given_anywhere`."""
+    callback = group.callback
+    group.params.extend(reversed(context_options(lambda: None).__click_params__))  # type: ignore[attr-defined]
+
+    @functools.wraps(callback or (lambda: None))
+    def without_them(*args: Any, **kwargs: Any) -> Any:
+        for name in CONTEXT_OPTIONS:
+            kwargs.pop(name, None)
+        return callback(*args, **kwargs) if callback else None
+
+    group.callback = without_them
+    return group
 
 
 def _plain(value: Any) -> Any:

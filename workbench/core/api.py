@@ -37,13 +37,17 @@ from workbench.core.results import (
     Limits,
     Outcome,
     Progress,
+    PrepareStep,
     PruneResult,
     RepairOutcome,
+    RuntimeReport,
     SearchPage,
     SignedIn,
     StageListener,
     ToolSummary,
 )
+from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
+from workbench.core.simulation.scenario import SimulationRequest
 from workbench.core.validation import ModelOrDict
 from workbench.settings import Settings
 
@@ -174,6 +178,32 @@ class ToolsApi(Protocol):
         """The API's limits (active versions, inputs, output size, persistence threshold)."""
         ...
 
+    # -- conversation simulation --------------------------------------------------------------
+
+    def check_graph(self, org_id: str, graph: ModelOrDict) -> GraphCheck:
+        """Check a context graph document's states and tool call specs against the org: each
+        tool exists and is live, each constraint resolves to an active version, the persistence
+        and audio-filler fields are valid, a designated tool's input schema is usable."""
+        ...
+
+    def simulate(self, org_id: str, request: ModelOrDict, user_id: str | None = None, on_progress: SimulationProgress | None = None) -> SimulationReport:
+        """Run a scenario (a :class:`SimulationRequest`) over its graph: every call invoked and
+        recorded with a conversation source, the interaction log built turn by turn, the
+        expectations checked. 400 naming each turn if it cannot run."""
+        ...
+
+    def read_graph_file(self, path: Path) -> dict[str, Any]:
+        """A context graph document from a JSON or YAML file."""
+        ...
+
+    def read_scenario_file(self, path: Path, runs: int = 1) -> SimulationRequest:
+        """A scenario file and the graph file it names, as a request to :meth:`simulate`."""
+        ...
+
+    def find_scenario_files(self, directory: Path) -> list[Path]:
+        """The scenario files (``*.scenario.yaml``, ``.yml``, ``.json``) under a directory."""
+        ...
+
     # -- history and search -------------------------------------------------------------------
 
     def list_invocations(self, org_id: str, query: ModelOrDict = None) -> ListInvocationsResponse:
@@ -271,8 +301,14 @@ class ToolsApi(Protocol):
         lines aside, rebuild the catalog); what only the user can do is left and said."""
         ...
 
-    def runtime_report(self) -> Any:
-        """Which runtime builds and runs tools here, why, and how to fix what is missing."""
+    def runtime_report(self, probe: bool = False) -> RuntimeReport:
+        """Which runtime builds and runs tools here, why, its sandbox, and how to fix what is
+        missing; ``probe`` seals a run to list which guarantees hold on this machine."""
+        ...
+
+    def prepare_runtime(self, docker: bool = True, say: Callable[[str], None] | None = None) -> list[PrepareStep]:
+        """Make this machine run tools sealed (bubblewrap; Docker and its base image when
+        ``docker``), as far as its privileges allow; each step says what it found or did."""
         ...
 
     def prune_runtime(self) -> PruneResult:

@@ -91,6 +91,7 @@ class Invoker:
                 }
             )
             records.append((instance.model_dump(mode="json"), now))
+            outcome.invocation_id = instance.id
         self.log.append_many(records)
         self.indexer.nudge()  # searchable within moments; nobody waits for it
         self.events.emit(InvocationsRecorded(org_id, tool_id, len(records)))

@@ -8,6 +8,8 @@ from typing import Any
 
 from workbench.core.persistence import PERSISTENCE_THRESHOLD
 from workbench.core.results import Limits
+from workbench.core.simulation import files
+from workbench.core.simulation.scenario import SimulationRequest
 from workbench.core.running import MAX_INPUTS, OUTPUT_LIMIT, input_problems
 from workbench.core.versions import MAX_ACTIVE_VERSIONS
 from workbench.repo.scaffold import create_project, scaffold_archive
@@ -16,7 +18,8 @@ LIMITS = Limits(max_active_versions=MAX_ACTIVE_VERSIONS, max_inputs=MAX_INPUTS, 
 
 
 class OfflineOperations:
-    """Scaffolding a project, checking inputs before a run, and the API's limits."""
+    """Scaffolding a project, checking inputs before a run, the API's limits, and reading
+    context graph and scenario files."""
 
     def create_project(self, name: str, target: Path, description: str | None = None) -> Path:
         """A complete tool project that passes its own checks, written to ``target``."""
@@ -32,3 +35,15 @@ class OfflineOperations:
 
     def limits(self) -> Limits:
         return LIMITS
+
+    def read_graph_file(self, path: Path) -> dict[str, Any]:
+        """A context graph document from a JSON or YAML file."""
+        return files.read_graph_file(path)
+
+    def read_scenario_file(self, path: Path, runs: int = 1) -> SimulationRequest:
+        """A scenario file and the graph file it names, as a simulation request."""
+        return files.read_scenario_file(path, runs)
+
+    def find_scenario_files(self, directory: Path) -> list[Path]:
+        """The scenario files under a directory."""
+        return files.find_scenario_files(directory)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from workbench.core.builds import Builder, CheckEnvironment, Prepared
@@ -97,10 +98,11 @@ class Publisher:
             if missing:
                 raise StageFailed("validate", f"the tool requires {', '.join(missing)}, which the request does not declare")
 
-        prepared = self._tested_build(org_id, req.commit_branch, req.project_path, Stages(on_stage), declared, CheckEnvironment(env, secrets))
+        prepared, commit = self._tested_build(org_id, req.commit_branch, req.project_path, Stages(on_stage), declared, CheckEnvironment(env, secrets))
         validate_inputs(prepared.input_schema, req.inputs)
         runner = self.runtimes.named(prepared.build.runner)
-        return run_inputs(runner, prepared.build, req.inputs, env, secrets, self.settings.invocation_timeout_seconds)
+        outcomes = run_inputs(runner, prepared.build, req.inputs, env, secrets, self.settings.invocation_timeout_seconds)
+        return [replace(outcome, branch=req.commit_branch, commit=commit) for outcome in outcomes]
 
     def test_tool(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> InvokeResponse:
         """The API's test: each input's result."""
@@ -118,7 +120,8 @@ class Publisher:
         )
         return self.test_outcomes(org_id, request, on_stage)
 
-    def _tested_build(self, org_id: str, branch: str, project_path: str, stages: Stages, declared: Callable[[ToolProject], None], env: CheckEnvironment) -> Prepared:
+    def _tested_build(self, org_id: str, branch: str, project_path: str, stages: Stages, declared: Callable[[ToolProject], None], env: CheckEnvironment) -> tuple[Prepared, str]:
+        """The checked build of a branch's tip (reused while the tip stays the same), and that tip."""
         with stages.run("resolve"):
             repo = self.repo()
             commit = repo.branch_tip(branch)
@@ -130,7 +133,7 @@ class Publisher:
                 prepared = self.builder.load(BuildRecord.model_validate_json(marker.read_text()))
                 declared(prepared.project)
                 stages.reused(BUILD_STAGES, "reused the build of this commit")
-                return prepared
+                return prepared, commit
             shutil.rmtree(directory, ignore_errors=True)
             try:
                 labels = {"workbench.org": org_id, "workbench.commit": commit, "workbench.test": project_path}
@@ -139,7 +142,7 @@ class Publisher:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
             marker.write_text(prepared.record().model_dump_json())
-            return prepared
+            return prepared, commit
 
     # -- publish ------------------------------------------------------------------------------
 

@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from workbench.runtime.prepare import Step
 from workbench.search import split_marks as _split_marks
+from workbench.runtime.selection import Guarantee as Guarantee
+from workbench.runtime.selection import RuntimeReport as RuntimeReport
 from workbench.store.health import Finding as Finding
 from workbench.store.health import HealthReport as HealthReport
 from workbench.store.repair import RepairOutcome as RepairOutcome
 from workbench.core.models import FailedInvocationResult, SucceededInvocationResult, ToolInstance, ToolInvocationInstance
+
+PrepareStep = Step
+"""One step of making the machine ready to run tools sealed: ok, done, failed or skipped."""
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,19 @@ class EnvVarInfo:
 @dataclass
 class Outcome:
     """One input's run: the API result, its logs, the recorded input (all masked), and what each
-    ``result_persistence`` mode would do with the result in a conversation."""
+    ``result_persistence`` mode would do with the result in a conversation; ``invocation_id`` is
+    the recorded invocation's id (None where nothing is recorded: a test run, a remote run)."""
 
     input: dict[str, Any]
     result: SucceededInvocationResult | FailedInvocationResult
     logs: list[str]
     persistence: dict[str, str] = field(default_factory=dict)
+    branch: str | None = None
+    """The branch a test ran on (None for a version's invocation)."""
+    commit: str | None = None
+    """The commit a test ran: the branch's tip when the test started."""
+    invocation_id: str | None = None
+    """The id the run was recorded under (None for a test, which is not recorded)."""
 
 
 @dataclass(frozen=True)

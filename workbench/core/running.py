@@ -28,7 +28,9 @@ def schema_problems(schema: dict[str, Any], parameters: list[dict[str, Any]]) ->
     for index, item in enumerate(parameters):
         for error in sorted(validator.iter_errors(item), key=lambda e: list(e.path)):
             where = "/".join(str(p) for p in error.path) or "(top level)"
-            problems.append(f"input {index}: {where}: {error.message}")
+            # jsonschema quotes a pattern with repr(), doubling its backslashes: say it as written
+            message = f"{error.instance!r} does not match the pattern {error.validator_value}" if error.validator == "pattern" else error.message
+            problems.append(f"input {index}: {where}: {message}")
     return problems
 
 
@@ -80,10 +82,11 @@ def _outcome(item: Input, response: dict[str, Any], duration_ms: int, secrets: l
     result: SucceededInvocationResult | FailedInvocationResult
     if response.get("ok"):
         output = response["output"]
-        if len(output) > OUTPUT_LIMIT:
+        length = response.get("output_length", len(output))  # the runtime cuts a huge output short in transit
+        if length > OUTPUT_LIMIT:
             result = FailedInvocationResult(
                 exception_type="OutputTooLarge",
-                exception_message=f"the output is {len(output):,} characters; a tool's output may be at most {OUTPUT_LIMIT:,}",
+                exception_message=f"the output is {length:,} characters; a tool's output may be at most {OUTPUT_LIMIT:,}",
                 exception_stack_trace=[],
                 duration_ms=duration_ms,
             )

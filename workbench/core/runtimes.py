@@ -7,7 +7,7 @@ from pathlib import Path
 from workbench.errors import BadRequest
 from workbench.runtime.base import Build, BuildSpec, Runner
 from workbench.runtime.process import ProcessRunner
-from workbench.runtime.selection import RuntimeReport, choose_runner
+from workbench.runtime.selection import RuntimeReport, choose_runner, inspect_runtime
 from workbench.settings import DataPaths, Settings
 from workbench.store.records import BuildRecord
 
@@ -32,8 +32,11 @@ class Runtimes:
             self._by_name.setdefault(self._default.name, self._default)
         return self._default
 
-    def report(self) -> RuntimeReport:
-        """Which runtime is in use here and why (what `workbench doctor` shows)."""
+    def report(self, probe: bool = False) -> RuntimeReport:
+        """Which runtime is in use here and why (what `workbench doctor` shows); ``probe`` seals
+        a run to find which guarantees hold."""
+        if probe:
+            return inspect_runtime(self.settings, probe=True)[0]
         self.default
         assert self._report is not None
         return self._report
@@ -42,7 +45,7 @@ class Runtimes:
         """The runtime a build was made with."""
         if name not in self._by_name:
             if name == "process":
-                self._by_name[name] = ProcessRunner(self.paths.wheelhouse)
+                self._by_name[name] = ProcessRunner(self.settings, self.paths)
             else:
                 self._by_name[name] = self._docker()
         return self._by_name[name]

@@ -12,6 +12,7 @@ reaches another through ``self``.
     reruns      Reruns      replay an invocation, compare two versions
     fixtures    Fixtures    export recorded invocations as fixtures, check them against a branch
     apikeys     ApiKeys     keys, sign-in, tokens
+    simulations Simulations context graph checks and conversation simulation
 """
 
 from __future__ import annotations
@@ -49,18 +50,23 @@ from workbench.core.results import (
     IndexStatus,
     Outcome,
     Progress,
+    PrepareStep,
     PruneResult,
     RepairOutcome,
+    RuntimeReport,
     SearchPage,
     SignedIn,
     StageListener,
     ToolSummary,
 )
+from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
+from workbench.core.simulation.simulator import Simulations
 from workbench.core.tools import Tools
 from workbench.core.validation import ModelOrDict
 from workbench.core.versions import Versions
 from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
+from workbench.runtime.prepare import prepare
 from workbench.store.health import check
 from workbench.store.repair import repair
 
@@ -87,6 +93,7 @@ class ToolService(OfflineOperations):
         self.invoker = Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.indexer, ws.events, clock, ids, user, ws.settings.invocation_timeout_seconds)
         self.history = History(ws.queries, ws.search_index, ws.indexer, clock)
         self.apikeys = ApiKeys(ws.metadata, ws.paths.signing_key, clock, ids)
+        self.simulations = Simulations(ws.metadata, self.invoker, clock, ids, user)
 
     # -- tools --------------------------------------------------------------------------------
 
@@ -167,6 +174,14 @@ class ToolService(OfflineOperations):
         self, org_id: str, tool_id: str, branch: str, project_path: str, inputs: list[Input], on_stage: StageListener | None = None
     ) -> list[Outcome]:
         return self.publisher.test_branch(org_id, tool_id, branch, project_path, inputs, on_stage)
+
+    # -- conversation simulation --------------------------------------------------------------
+
+    def check_graph(self, org_id: str, graph: ModelOrDict) -> GraphCheck:
+        return self.simulations.check_graph(org_id, graph)
+
+    def simulate(self, org_id: str, request: ModelOrDict, user_id: str | None = None, on_progress: SimulationProgress | None = None) -> SimulationReport:
+        return self.simulations.simulate(org_id, request, user_id, on_progress)
 
     # -- history and search -------------------------------------------------------------------
 
@@ -267,8 +282,11 @@ class ToolService(OfflineOperations):
         after = self.data_health()
         return RepairOutcome(outcome.done, after.problems, after)
 
-    def runtime_report(self) -> Any:
-        return self.workspace.runtimes.report()
+    def runtime_report(self, probe: bool = False) -> RuntimeReport:
+        return self.workspace.runtimes.report(probe)
+
+    def prepare_runtime(self, docker: bool = True, say: Callable[[str], None] | None = None) -> list[PrepareStep]:
+        return prepare(self.settings, say or (lambda _: None), docker=docker)
 
     def prune_runtime(self) -> PruneResult:
         return self.publisher.prune_runtime()

@@ -32,13 +32,16 @@ from workbench.core.results import (
     IndexStatus,
     Outcome,
     Progress,
+    PrepareStep,
     PruneResult,
     RepairOutcome,
+    RuntimeReport,
     SearchHit,
     SearchPage,
     StageListener,
     ToolSummary,
 )
+from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
 from workbench.core.validation import ModelOrDict
 from workbench.errors import BadRequest, NotFound
 from workbench.names import OBJECT_ID
@@ -201,6 +204,18 @@ class RemoteService(OfflineOperations):
     ) -> list[Outcome]:
         raise local_only("testing a branch with the tool's stored variables (the API never returns their values; use `workbench test` with --env/--secret)")
 
+    # -- conversation simulation (the workbench server's extra endpoints) ------------------------
+
+    def check_graph(self, org_id: str, graph: ModelOrDict) -> GraphCheck:
+        return GraphCheck.model_validate(self.client.request("POST", "/workbench/graph/check", body=_body(graph)))
+
+    def simulate(self, org_id: str, request: ModelOrDict, user_id: str | None = None, on_progress: SimulationProgress | None = None) -> SimulationReport:
+        """Run on the server (which records the calls with their conversation sources); the
+        report comes back whole, so there is no progress to tell on the way."""
+        report = SimulationReport.model_validate(self.client.request("POST", "/workbench/simulation", body=_body(request)))
+        self.events.emit(InvocationsRecorded(org_id, None, len(report.invocation_ids())))
+        return report
+
     # -- history and search -------------------------------------------------------------------
 
     def list_invocations(self, org_id: str, query: ModelOrDict = None) -> ListInvocationsResponse:
@@ -287,8 +302,11 @@ class RemoteService(OfflineOperations):
     def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
         raise local_only("repairing the data directory (run `workbench repair` on the server's machine)")
 
-    def runtime_report(self) -> Any:
-        raise local_only("the runtime report")
+    def runtime_report(self, probe: bool = False) -> RuntimeReport:
+        raise local_only("the runtime report (run `workbench doctor` on the server's machine)")
+
+    def prepare_runtime(self, docker: bool = True, say: Callable[[str], None] | None = None) -> list[PrepareStep]:
+        raise local_only("preparing the runtime")
 
     def prune_runtime(self) -> PruneResult:
         raise local_only("pruning the runtime")

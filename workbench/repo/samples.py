@@ -1,5 +1,6 @@
 """Make a real tools repository from ``sample_repo/``, with history worth browsing:
-``main`` gets the tools in two commits, and the team branch adds a change on top."""
+``main`` gets the tools in two commits and the support agent's context graph and scenarios
+(``simulations/``) in a third, and the team branch adds a change on top."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 ACTOR = git.Actor("Tool Workbench demo", "demo@workbench.invalid")
 FIRST = ("order_status", "crm_account", "weather_lookup")
 TEAM_CHANGE = "weather_lookup/tool.py"
+SIMULATIONS = "simulations"
 
 
 def build_sample_repository(target: Path, main: str = "main", team: str = "team", source: Path = SAMPLE_REPO) -> bool:
@@ -35,7 +37,9 @@ def build_sample_repository(target: Path, main: str = "main", team: str = "team"
         commit(message, day)
 
     add([p for p in projects if p in FIRST], "Add the lookup tools", 5)
-    add([p for p in projects if p not in FIRST], "Add the parser, report and stats tools", 12)
+    add([p for p in projects if p not in FIRST], "Add the parser, report, stats and knowledge-base tools", 12)
+    if (source / SIMULATIONS).is_dir():
+        add([SIMULATIONS], "Add the support agent's context graph and its scenarios", 14)
     repo.create_head(team).checkout()
     changed = target / TEAM_CHANGE
     changed.write_text(changed.read_text().replace('"conditions": "sunny"', '"conditions": "sunny", "humidity": 40'))

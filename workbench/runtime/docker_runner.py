@@ -1,8 +1,16 @@
-"""The Docker runner: one image per build, warm worker containers per image, checks in containers.
+"""The Docker runner: one image per build, warm worker containers per image.
 
-Containers run with memory, CPU and process limits, a read-only root filesystem, a non-root user,
-a small /tmp, and no network in conversation-simulation mode unless the project allows it
-(``[tool.workbench] simulation_network = true``).
+Containers run with memory, CPU and process limits, a read-only root filesystem, a non-root user
+without capabilities (``no-new-privileges``), a small /tmp, and no network in
+conversation-simulation mode unless the project allows it (``[tool.workbench] simulation_network
+= true``). Inside, the worker seals each run in its own namespaces (see :mod:`shim_seal`), and the
+project's checks run there too, so a secret reaches a container only over the worker's socket,
+never through its environment (``docker inspect`` shows none).
+
+Docker's default seccomp profile allows the namespace system calls that sealing needs only to
+containers that hold CAP_SYS_ADMIN, so the container's capability set lists it; the container's
+processes never have it: they run as a non-root user with no-new-privileges, so their effective,
+permitted and ambient sets stay empty (a run's namespaces grant capabilities only over the run).
 """
 
 from __future__ import annotations
@@ -19,19 +27,17 @@ from typing import Any
 
 import docker
 import docker.errors
-from requests.exceptions import ConnectionError as RequestsConnectionError
-from requests.exceptions import ReadTimeout
 
 from workbench.errors import StageFailed
-from workbench.runtime.base import Build, BuildSpec, CheckResult, ShimResponse
+from workbench.runtime.base import SHIM_NAME, SOCKET_DIR, TOOL_ROOT, Build, BuildSpec, CheckResult, ShimResponse, copy_shim
 from workbench.runtime.pool import WorkerLost, WorkerPool
-from workbench.runtime.process import SHIM_NAME, SHIM_SOURCE
+from workbench.runtime.process import run_root
+from workbench.runtime.sandbox import NOBODY
+from workbench.runtime.warm import WarmRuns, worker_arguments
 from workbench.runtime.wheels import PROBE, ImagePython, install_for_image, parse_probe
 from workbench.settings import DataPaths, Settings
 
-TOOL_ROOT = "/opt/tool"
 SHIM_IN_IMAGE = f"{TOOL_ROOT}/shim/{SHIM_NAME}"
-NOBODY = 65534
 
 DOCKERFILE = """\
 FROM {base}
@@ -48,10 +54,6 @@ def home_key(paths: DataPaths) -> str:
     return hashlib.sha1(str(paths.home).encode()).hexdigest()[:12]
 
 
-def failure(kind: str, message: str) -> ShimResponse:
-    return {"ok": False, "exception_type": kind, "exception_message": message, "exception_stack_trace": [], "logs": []}
-
-
 class DockerRunner:
     """Builds tools into images and runs them in local containers through the docker SDK."""
 
@@ -63,8 +65,8 @@ class DockerRunner:
         self.client = client or docker.from_env(timeout=300)
         self.home = home_key(paths)
         self.user = f"{os.getuid()}:{os.getgid()}" if os.getuid() != 0 else f"{NOBODY}:{NOBODY}"
-        run_root = Path(tempfile.gettempdir()) / f"workbench-{os.getuid()}" / self.home  # short: socket paths max out at 108 bytes
-        self.pool = WorkerPool(run_root, settings.worker_pool_size)
+        self.pool = WorkerPool(run_root(paths) / "docker", settings.worker_pool_size)
+        self.runs = WarmRuns(self.pool, self._start_worker, (docker.errors.APIError,))
 
     # -- images -------------------------------------------------------------------------------
 
@@ -79,7 +81,7 @@ class DockerRunner:
                 raise StageFailed(
                     "build",
                     f"the base image {base} is not present and could not be pulled ({error.explanation or error}); "
-                    "build one with scripts/build-base-image, or set WORKBENCH_BASE_IMAGE to an image you have",
+                    "make it with `workbench runtime prepare` (as root; from Debian packages), or set WORKBENCH_BASE_IMAGE to an image you have",
                 ) from None
 
     def image_python(self) -> ImagePython:
@@ -99,8 +101,7 @@ class DockerRunner:
         python = self.image_python()
         context = directory / "context"
         shutil.rmtree(context, ignore_errors=True)
-        (context / "shim").mkdir(parents=True)
-        shutil.copyfile(SHIM_SOURCE, context / "shim" / SHIM_NAME)
+        copy_shim(context / "shim")
         (context / "bin").mkdir()
         launcher = context / "bin" / "python"  # checks say `python`; Debian's image has only python3
         launcher.write_text('#!/bin/sh\nexec python3 "$@"\n')
@@ -144,41 +145,55 @@ class DockerRunner:
             "mem_limit": memory,
             "memswap_limit": memory,
             "nano_cpus": int(self.settings.container_cpus * 1e9),
-            "pids_limit": self.settings.container_pids,
+            "pids_limit": 4 * self.settings.container_pids,  # the worker, its spares, and several runs
             "read_only": True,
             "user": self.user,
+            "cap_drop": ["ALL"],
+            "cap_add": ["SYS_ADMIN"],  # only so that Docker's seccomp profile allows a run's namespaces; see above
+            "security_opt": ["no-new-privileges"],
             "tmpfs": {"/tmp": "rw,size=64m,mode=1777"},
         }
 
-    def _network(self, build: Build, mode: str) -> str:
-        if mode == "conversation-simulation" and not build.details.get("simulation_network"):
-            return "none"
-        return "bridge"
-
-    def _key(self, build: Build, network: str) -> str:
-        return f"{build.directory.name}-{network}"
-
-    def _start_worker(self, build: Build, network: str, socket_path: Path) -> None:
+    def _start_worker(self, build: Build, network: bool, socket_path: Path) -> Callable[[], str | None]:
         run_dir = socket_path.parent
         if os.getuid() == 0:
             os.chown(run_dir, NOBODY, NOBODY)
         os.chmod(run_dir, 0o700)
         name = f"wb-{self.home}-{run_dir.name}-{socket_path.stem}"
         self._free_name(name)
-        command = ["python3", SHIM_IN_IMAGE, "--serve", f"/run/workbench/{socket_path.name}", "--idle", str(self.settings.worker_idle_seconds), "--entry", build.spec.entry_point]
-        if build.spec.input_model:
-            command += ["--model", build.spec.input_model]
+        command = ["python3", SHIM_IN_IMAGE, *worker_arguments(build, self.settings, f"{SOCKET_DIR}/{socket_path.name}", not self.settings.unsandboxed)]
         self.client.containers.run(
             build.details["image"],
             command,
             name=name,
             detach=True,
             auto_remove=True,
-            network_mode=network,
-            volumes={str(run_dir): {"bind": "/run/workbench", "mode": "rw"}},
+            network_mode="bridge" if network else "none",
+            environment={"MALLOC_ARENA_MAX": "2"},  # threads' malloc arenas would eat a run's address-space limit
+            volumes={str(run_dir): {"bind": SOCKET_DIR, "mode": "rw"}, str(copy_shim(self.pool.run_dir / "shim")): {"bind": f"{TOOL_ROOT}/shim", "mode": "ro"}},
             labels={"workbench": "1", "workbench.home": self.home, "workbench.image": build.directory.name, "workbench.role": "worker"},
             **self._limits(),
         )
+        return self._exited_check(name)
+
+    def _exited_check(self, name: str) -> Callable[[], str | None]:
+        """Whether the worker container is gone (asked at most twice a second)."""
+        asked = [0.0]
+
+        def exited() -> str | None:
+            if time.monotonic() - asked[0] < 0.5:
+                return None
+            asked[0] = time.monotonic()
+            try:
+                container = self.client.containers.get(name)
+            except docker.errors.NotFound:
+                return f"the worker container {name} exited"
+            if container.status in ("exited", "dead"):
+                said = container.logs(tail=5).decode(errors="replace").strip()
+                return f"the worker container {name} exited" + (f": {said.splitlines()[-1][:300]}" if said else "")
+            return None
+
+        return exited
 
     def _free_name(self, name: str, wait: float = 20.0) -> None:
         """Remove a dead worker that holds the slot's name, waiting out a removal in progress
@@ -194,52 +209,35 @@ class DockerRunner:
             time.sleep(0.05)
         raise WorkerLost(f"the old worker container {name} could not be removed within {wait:g} s")
 
-    def _call(self, build: Build, network: str, payload: dict[str, Any], timeout: float) -> ShimResponse:
-        key = self._key(build, network)
-        slot = self.pool.next_slot(key)
-        try:
-            connection = self.pool.connection(key, slot, lambda path: self._start_worker(build, network, path))
-            return connection.request(payload, timeout)
-        except TimeoutError:
-            return failure("TimeoutError", f"the invocation ran longer than its {timeout:g} s timeout and was stopped")
-        except WorkerLost as error:
-            return failure("SandboxError", f"the worker container stopped unexpectedly ({error}); it is replaced on the next invocation")
-        except docker.errors.APIError as error:
-            return failure("SandboxError", f"could not start a worker container: {error.explanation or error}")
-
     def describe(self, build: Build) -> ShimResponse:
-        request = {"action": "describe", "entry_point": build.spec.entry_point, "input_model": build.spec.input_model}
-        return self._call(build, "none", request, timeout=60)
+        return self.runs.describe(build)
 
     def invoke(self, build: Build, request: dict[str, Any], env: dict[str, str], timeout: float) -> ShimResponse:
-        payload = {"action": "invoke", "entry_point": build.spec.entry_point, "input_model": build.spec.input_model, "env": env, **request}
-        return self._call(build, self._network(build, request.get("invocation_mode", "regular")), payload, timeout)
+        return self.runs.invoke(build, request, env, timeout)
 
     def prewarm(self, build: Build) -> None:
         """Start a regular-mode worker now, so the first invocation after publish is warm."""
-        key = self._key(build, "bridge")
-        self.pool.connection(key, 0, lambda path: self._start_worker(build, "bridge", path))
+        self.runs.prewarm(build)
 
     def run_check(self, build: Build, command: str, env: dict[str, str], timeout: float) -> CheckResult:
-        started = time.perf_counter()
-        container = self.client.containers.run(
-            build.details["image"],
-            ["/bin/sh", "-c", command],
-            environment=env,
-            detach=True,
-            network_mode="none",
-            labels={"workbench": "1", "workbench.home": self.home, "workbench.image": build.directory.name, "workbench.role": "check"},
-            **self._limits(),
-        )
-        try:
+        """A check runs in a sealed run of the build's offline worker: the same image, limits and
+        sandbox as an invocation, and its environment never in a container's configuration."""
+        return self.runs.check(build, command, env, timeout)
+
+    def probe(self) -> str | None:
+        """Seal a run in a container made like a worker: None if that works, else what failed."""
+        with tempfile.TemporaryDirectory(prefix="workbench-probe-") as tmp:
+            copy_shim(Path(tmp) / "shim")
+            os.chmod(tmp, 0o755)
+            code = f"import sys; sys.path.insert(0, '{TOOL_ROOT}/shim'); import _workbench_seal as s; print(s.probe() or 'sealed')"
             try:
-                code = container.wait(timeout=timeout)["StatusCode"]
-                passed, output = code == 0, container.logs().decode(errors="replace")
-            except (ReadTimeout, RequestsConnectionError):
-                passed, output = False, f"the check ran longer than {timeout:g} s and was stopped"
-        finally:
-            container.remove(force=True)
-        return CheckResult(command, passed, output, int((time.perf_counter() - started) * 1000))
+                said = self.client.containers.run(
+                    self.settings.base_image, ["python3", "-c", code], remove=True, network_mode="none",
+                    volumes={f"{tmp}/shim": {"bind": f"{TOOL_ROOT}/shim", "mode": "ro"}}, **self._limits(),
+                ).decode(errors="replace").strip()
+            except docker.errors.DockerException as error:
+                return f"could not run a probe container: {str(error).splitlines()[0][:300]}"
+        return None if said == "sealed" else f"a run cannot be sealed in a container: {said[-300:]}"
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -249,15 +247,15 @@ class DockerRunner:
 
     def retire(self, build: Build) -> None:
         """Stop the build's warm workers (its version was deprecated)."""
-        for network in ("bridge", "none"):
-            self.pool.forget(self._key(build, network))
+        for network in ("net", "nonet"):
+            self.pool.forget(self.runs.key(build, network))
         for container in self.containers(build.directory.name):
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:
                 pass
-        for network in ("bridge", "none"):
-            shutil.rmtree(self.pool.run_dir / self._key(build, network), ignore_errors=True)
+        for network in ("net", "nonet"):
+            shutil.rmtree(self.pool.run_dir / self.runs.key(build, network), ignore_errors=True)
 
     def discard(self, build: Build) -> None:
         """Undo a build that failed later on: its workers and its image."""
@@ -279,6 +277,10 @@ class DockerRunner:
         for image in self.client.images.list(filters={"label": f"workbench.home={self.home}"}):
             self.client.images.remove(image.id, force=True)
         shutil.rmtree(self.pool.run_dir, ignore_errors=True)
+        try:
+            self.pool.run_dir.parent.rmdir()  # the data directory's run root, unless the process runtime uses it too
+        except OSError:
+            pass
 
     def prune(self, retired_images: list[str]) -> dict[str, int]:
         """Remove this data directory's stopped containers and the images of retired builds."""

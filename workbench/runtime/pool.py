@@ -22,7 +22,9 @@ from typing import Any
 
 from workbench.store import FileLock
 
-StartSlot = Callable[[Path], None]  # start a worker that will listen on this socket path
+# Start a worker that will listen on this socket path; what it returns, if anything, says why the
+# worker died before its socket appeared (None while it may still come up).
+StartSlot = Callable[[Path], Callable[[], str | None] | None]
 
 
 class WorkerLost(Exception):
@@ -137,13 +139,16 @@ class WorkerPool:
             if found is not None:
                 return found
             path.unlink(missing_ok=True)
-            start(path)
+            died = start(path)
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
                 with self.lock:
                     found = self._connect(path)
                 if found is not None:
                     return found
+                problem = died() if died else None
+                if problem:
+                    raise WorkerLost(f"the worker for slot {slot} did not start: {problem}")
                 time.sleep(0.01)
         raise WorkerLost(f"the worker for slot {slot} did not start within {wait:g} s")
 
@@ -158,3 +163,23 @@ class WorkerPool:
         with self.lock:
             for path in [p for p in self.connections if p.parent.name == key]:
                 self.connections.pop(path).close()
+
+    def shutdown(self, key: str | None = None) -> int:
+        """Ask the workers of one key (or of every key) to exit; how many were asked."""
+        asked = 0
+        for path in sorted(self.run_dir.glob(f"{key or '*'}/*.sock")):
+            try:
+                connection = WorkerConnection(path)
+            except OSError:
+                continue  # already gone
+            try:
+                connection.request({"action": "shutdown"}, timeout=5)
+                asked += 1
+            except (TimeoutError, WorkerLost, OSError):
+                pass
+            finally:
+                connection.close()
+        with self.lock:
+            for path in [p for p in self.connections if key is None or p.parent.name == key]:
+                self.connections.pop(path).close()
+        return asked

@@ -1,28 +1,47 @@
-"""The process runner: each build gets its own virtual environment; each invocation runs in a
-fresh subprocess through the shim, with a clean environment and a timeout.
+"""The process runner: each build gets its own virtual environment; it runs in warm workers
+inside a bubblewrap sandbox (see :mod:`sandbox`), which fork a fresh sealed child per run, exactly
+as the Docker runner's containers do (see :mod:`warm`).
 
 Dependencies are installed from a local wheelhouse: the first build that needs a package downloads
 its wheels once; every later build with the same dependencies installs offline.
+
+Where no sandbox is available (not Linux, no bubblewrap) tools do not run, unless the user opts in
+with WORKBENCH_UNSANDBOXED=1: then workers are plain local processes, runs are not sealed, and the
+runtime report says ``sandboxed: false``.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import StageFailed
-from workbench.runtime.base import Build, BuildSpec, CheckResult, ShimResponse
+from workbench.runtime.base import (
+    SHIM_NAME,
+    SOCKET_DIR,
+    TOOL_ROOT,
+    Build,
+    BuildSpec,
+    CheckResult,
+    ShimResponse,
+    copy_shim,
+    failure,
+)
+from workbench.runtime.pool import WorkerPool
+from workbench.runtime.sandbox import NOBODY, Bubblewrap, Mount, python_mounts, sandbox_problem, write_identity
+from workbench.runtime.warm import WarmRuns, worker_arguments
+from workbench.settings import DataPaths, Settings
 
-SHIM_SOURCE = Path(__file__).with_name("shim.py")
-SHIM_NAME = "_workbench_shim.py"
+VENV = f"{TOOL_ROOT}/venv"
 
 
 def _base_python() -> str:
@@ -30,67 +49,62 @@ def _base_python() -> str:
     return getattr(sys, "_base_executable", None) or sys.executable
 
 
-class ProcessTimeout(Exception):
-    pass
-
-
-def run_bounded(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float, stdin: str | None = None) -> tuple[int, str, str]:
-    """Run a command in its own process group; on timeout the whole group is killed."""
-    proc = subprocess.Popen(
-        args,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise ProcessTimeout from None
-    return proc.returncode, out, err
+def run_root(paths: DataPaths) -> Path:
+    """Where a data directory's worker sockets live: short, because socket paths max out at 108
+    bytes, and per data directory, so two data directories never share a worker."""
+    key = hashlib.sha1(str(paths.home).encode()).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"workbench-{os.getuid()}"
+    root.mkdir(mode=0o711, exist_ok=True)
+    return root / key
 
 
 class ProcessRunner:
-    """Runs tools as local subprocesses in per-build virtual environments."""
+    """Runs tools in per-build virtual environments, in sandboxed warm workers."""
 
     name = "process"
 
-    def __init__(self, wheelhouse: Path) -> None:
-        self.wheelhouse = wheelhouse
+    def __init__(self, settings: Settings, paths: DataPaths) -> None:
+        self.settings = settings
+        self.wheelhouse = paths.wheelhouse
+        self.pool = WorkerPool(run_root(paths) / "process", settings.worker_pool_size)
+        self.bwrap = Bubblewrap(self.pool.run_dir / "stage")
+        self.runs = WarmRuns(self.pool, self._start_worker)
+
+    @property
+    def sandboxed(self) -> bool:
+        """Do tools run in the sandbox (unless the user opted out)?"""
+        return not self.settings.unsandboxed
+
+    def refusal(self) -> str | None:
+        """Why this runner will not run tools here, if it will not."""
+        problem = None if self.settings.unsandboxed else sandbox_problem()
+        if problem:
+            return (f"tools run only in a sandbox, and {problem}: install bubblewrap (as root: workbench runtime prepare), "
+                    "use Docker (WORKBENCH_RUNTIME=docker), or set WORKBENCH_UNSANDBOXED=1 to run tools unsandboxed at your own risk")
+        return None
 
     # -- building -----------------------------------------------------------------------------
 
     def build(self, spec: BuildSpec, directory: Path, log: Callable[[str], None] = lambda _: None) -> Build:
+        """A virtual environment with the project's dependencies; refused without a sandbox."""
+        refusal = self.refusal()
+        if refusal:
+            raise StageFailed("build", refusal)
         venv = directory / "venv"
         started = time.perf_counter()
         result = subprocess.run([_base_python(), "-m", "venv", "--without-pip", str(venv)], capture_output=True, text=True)
         if result.returncode != 0:
             raise StageFailed("build", "could not create the tool's virtual environment", result.stdout + result.stderr)
-        shim_dir = directory / "shim"
-        shim_dir.mkdir(exist_ok=True)
-        shutil.copyfile(SHIM_SOURCE, shim_dir / SHIM_NAME)
         if spec.dependencies:
             self._install(spec.dependencies, venv, log)
-        details = {"venv": str(venv), "build_ms": int((time.perf_counter() - started) * 1000)}
+        _portable_scripts(venv / "bin")
+        details = {"venv": str(venv), "python_prefix": sys.base_prefix, "build_ms": int((time.perf_counter() - started) * 1000)}
         log(f"built environment in {details['build_ms']} ms")
         return Build(self.name, directory, spec, details)
 
     def load(self, directory: Path, spec: BuildSpec, details: dict[str, Any]) -> Build:
+        """A build made earlier, from its record."""
         return Build(self.name, directory, spec, details)
-
-    def prewarm(self, build: Build) -> None:
-        """Nothing stays running between invocations here."""
-
-    def retire(self, build: Build) -> None:
-        """Nothing stays running between invocations here."""
-
-    def discard(self, build: Build) -> None:
-        """The build directory goes with the failed publish; nothing else to undo."""
 
     def _install(self, dependencies: list[str], venv: Path, log: Callable[[str], None]) -> None:
         self.wheelhouse.mkdir(parents=True, exist_ok=True)
@@ -113,63 +127,127 @@ class ProcessRunner:
             raise StageFailed("build", f"could not install dependencies {', '.join(dependencies)}", second.stdout + second.stderr)
         log(f"installed {', '.join(dependencies)}")
 
-    # -- running ------------------------------------------------------------------------------
+    # -- workers ------------------------------------------------------------------------------
 
-    def _env(self, build: Build, extra: dict[str, str]) -> dict[str, str]:
-        """A clean environment: the tool's variables, its venv first on PATH, nothing of ours."""
-        venv_bin = build.directory / "venv" / "bin"
-        scratch = build.directory / "home"
-        scratch.mkdir(exist_ok=True)
+    def _start_worker(self, build: Build, network: bool, socket_path: Path) -> Callable[[], str | None]:
+        key_dir = socket_path.parent
+        key_dir.mkdir(parents=True, exist_ok=True)
+        if os.getuid() == 0:
+            os.chown(key_dir, NOBODY, NOBODY)
+        os.chmod(key_dir, 0o700)
+        log = key_dir / f"{socket_path.stem}.log"
+        if not self.sandboxed:
+            process = self._start_unsandboxed(build, socket_path, log)
+            return lambda: _died(process, log)
+        refusal = self.refusal()
+        if refusal:
+            return lambda: refusal
+        mounts = [
+            *python_mounts(build.details.get("python_prefix", sys.base_prefix)),
+            Mount(build.directory / "venv", VENV),
+            Mount(build.spec.project_dir, f"{TOOL_ROOT}/project"),
+            Mount(copy_shim(self.pool.run_dir / "shim"), f"{TOOL_ROOT}/shim"),
+            Mount(key_dir, SOCKET_DIR, writable=True),
+        ]
+        identity = write_identity(self.pool.run_dir / "etc")
+        args, sources = self.bwrap.arguments(mounts, identity, network, f"{TOOL_ROOT}/project")
+        program = [f"{VENV}/bin/python", f"{TOOL_ROOT}/shim/{SHIM_NAME}", *worker_arguments(build, self.settings, f"{SOCKET_DIR}/{socket_path.name}")]
+        process, pid = self.bwrap.start(args, sources, program, self._env(VENV, f"{TOOL_ROOT}/project"), log)
+        socket_path.with_suffix(".pid").write_text(str(pid or ""))
+        return lambda: _died(process, log)
+
+    def _start_unsandboxed(self, build: Build, socket_path: Path, log: Path) -> subprocess.Popen[bytes]:
+        venv = str(build.directory / "venv")
+        shim = str(copy_shim(self.pool.run_dir / "shim") / SHIM_NAME)
+        program = [f"{venv}/bin/python", shim, *worker_arguments(build, self.settings, str(socket_path), sealed=False)]
+        with open(log, "wb") as log_file:
+            return subprocess.Popen(program, cwd=build.spec.project_dir, env=self._env(venv, str(build.spec.project_dir)),
+                                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True)
+
+    @staticmethod
+    def _env(venv: str, project: str) -> dict[str, str]:
+        """The worker's whole environment: nothing of the workbench's own; a run adds its variables."""
         return {
-            **extra,
-            "PATH": f"{venv_bin}{os.pathsep}/usr/local/bin{os.pathsep}/usr/bin{os.pathsep}/bin",
-            "HOME": str(scratch),
+            "PATH": f"{venv}/bin:/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
             "LANG": "C.UTF-8",
-            "PYTHONPATH": str(build.spec.project_dir),
+            "PYTHONPATH": project,
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
-            "VIRTUAL_ENV": str(venv_bin.parent),
+            "VIRTUAL_ENV": venv,
+            "MALLOC_ARENA_MAX": "2",  # threads' malloc arenas would eat the address-space limit
         }
 
-    def _shim(self, build: Build, request: dict[str, Any], env: dict[str, str], timeout: float) -> ShimResponse:
-        python = build.directory / "venv" / "bin" / "python"
-        shim = build.directory / "shim" / SHIM_NAME
-        try:
-            code, out, err = run_bounded(
-                [str(python), str(shim)], cwd=build.spec.project_dir, env=self._env(build, env), timeout=timeout, stdin=json.dumps(request)
-            )
-        except ProcessTimeout:
-            return {
-                "ok": False,
-                "exception_type": "TimeoutError",
-                "exception_message": f"the invocation ran longer than its {timeout:g} s timeout and was stopped",
-                "exception_stack_trace": [],
-                "logs": [],
-            }
-        try:
-            return json.loads(out)
-        except ValueError:
-            return {
-                "ok": False,
-                "exception_type": "SandboxError",
-                "exception_message": f"the tool process exited with code {code} without a result",
-                "exception_stack_trace": err.splitlines()[-50:],
-                "logs": [],
-            }
+    # -- running ------------------------------------------------------------------------------
 
     def describe(self, build: Build) -> ShimResponse:
-        request = {"action": "describe", "entry_point": build.spec.entry_point, "input_model": build.spec.input_model}
-        return self._shim(build, request, {}, timeout=60)
+        """Load the entry point in a sealed run: its input schema, or why it failed."""
+        return self.runs.describe(build)
 
     def invoke(self, build: Build, request: dict[str, Any], env: dict[str, str], timeout: float) -> ShimResponse:
-        full = {"action": "invoke", "entry_point": build.spec.entry_point, "input_model": build.spec.input_model, **request}
-        return self._shim(build, full, env, timeout)
+        """One input in a sealed run of a warm worker; refused without a sandbox."""
+        refusal = self.refusal()
+        if refusal:
+            return failure("SandboxError", refusal)
+        return self.runs.invoke(build, request, env, timeout)
 
     def run_check(self, build: Build, command: str, env: dict[str, str], timeout: float) -> CheckResult:
-        started = time.perf_counter()
+        """A project check in a sealed run without network."""
+        return self.runs.check(build, command, env, timeout)
+
+    def prewarm(self, build: Build) -> None:
+        """Start a regular-mode worker now, so the first invocation after publish is warm."""
+        self.runs.prewarm(build)
+
+    def retire(self, build: Build) -> None:
+        """Stop the build's workers (its version was deprecated)."""
+        self.runs.stop(build)
+        for network in ("net", "nonet"):
+            _kill_workers(self.pool.run_dir / self.runs.key(build, network))
+
+    def discard(self, build: Build) -> None:
+        """Undo a build that failed later on: its workers (its directory goes with the publish)."""
+        self.retire(build)
+
+    def purge(self) -> None:
+        """Stop every worker of this data directory and remove their sockets."""
+        self.pool.shutdown()
+        for key_dir in self.pool.run_dir.glob("*-*net"):
+            _kill_workers(key_dir)
+        shutil.rmtree(self.pool.run_dir, ignore_errors=True)
         try:
-            code, out, err = run_bounded(["/bin/sh", "-c", command], cwd=build.spec.project_dir, env=self._env(build, env), timeout=timeout)
-            passed, output = code == 0, out + err
-        except ProcessTimeout:
-            passed, output = False, f"the check ran longer than {timeout:g} s and was stopped"
-        return CheckResult(command, passed, output, int((time.perf_counter() - started) * 1000))
+            self.pool.run_dir.parent.rmdir()  # the data directory's run root, unless Docker uses it too
+        except OSError:
+            pass
+
+
+def _portable_scripts(bin_dir: Path) -> None:
+    """Point the environment's console scripts at ``python`` on PATH, not at the build directory
+    (which the sandbox does not show): the environment's bin is first on PATH in both modes."""
+    for script in bin_dir.iterdir():
+        if script.is_symlink() or not script.is_file():
+            continue
+        with open(script, "rb") as handle:
+            first = handle.readline()
+        if first.startswith(b"#!") and b"python" in first and str(bin_dir).encode() in first:
+            script.write_bytes(b"#!/usr/bin/env python\n" + script.read_bytes()[len(first):])
+
+
+def _died(process: subprocess.Popen[bytes], log: Path) -> str | None:
+    if process.poll() is None:
+        return None
+    said = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+    return f"it exited with code {process.returncode}" + (f": {said[-1][:300]}" if said else "")
+
+
+def _kill_workers(key_dir: Path) -> None:
+    """A stuck worker that did not heed ``shutdown``: kill its sandbox's PID 1 (the kernel then
+    ends every process in the sandbox)."""
+    for pid_file in key_dir.glob("*.pid"):
+        try:
+            pid = int(pid_file.read_text() or 0)
+            if pid and "_workbench_shim" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass

@@ -216,5 +216,9 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
 
         return service.invoke_version(organization, tool_id, version, body, user_id=user(identity), source=WorkbenchInvocationSource(user_id=user(identity) or "api", interface="api"))
 
+    from workbench.server.simulation import simulation_router
+
+    app.include_router(simulation_router(service, guard))  # the documented extra: scenarios and graph checks
+
     return app
 

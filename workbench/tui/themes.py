@@ -7,9 +7,6 @@ config directory. A file that does not validate is reported once and skipped.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import tomllib
 from importlib.resources import files
 from pathlib import Path
@@ -21,6 +18,8 @@ DEFAULT_THEME = "workbench-dark"
 
 
 class ThemeFile(BaseModel):
+    """What a theme file may say; anything else is refused, so a typo is reported."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -58,24 +57,3 @@ def load_themes(directories: list[Path]) -> tuple[list[Theme], list[str]]:
                 first = str(error).splitlines()
                 problems.append(f"theme file {path.name} skipped: {' '.join(first[:3])}")
     return themes, problems
-
-
-def remembered_theme(config: Path) -> str | None:
-    try:
-        return json.loads((config / "tui.json").read_text()).get("theme")
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def remember_theme(config: Path, name: str) -> None:
-    config.mkdir(parents=True, exist_ok=True)
-    path = config / "tui.json"
-    try:
-        state = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        state = {}
-    state["theme"] = name
-    fd, temp = tempfile.mkstemp(prefix=".tui.json.", dir=config)  # replace whole: never half-written
-    with os.fdopen(fd, "w") as handle:
-        json.dump(state, handle)
-    os.replace(temp, path)

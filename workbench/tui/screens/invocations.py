@@ -5,21 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import DataTable, Select, Static
+from textual.worker import Worker
 
 from workbench.core.events import InvocationsRecorded
 from workbench.core.models import ToolInvocationInstance
-from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.commands import PaletteCommand
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
+from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.detail import InvocationDetailScreen
+from workbench.tui.sizes import WIDE
+from workbench.tui.sources import source_types
+from workbench.tui.widgets.tables import TableView
 from workbench.tui.widgets.tool_names import ToolNames
-
 
 PAGE = 100
 
@@ -43,17 +47,17 @@ class HistoryCount(Message):
 def summary(inv: ToolInvocationInstance) -> str:
     status = inv.invocation_status
     text = status.output if status.succeeded else f"{status.exception_type}: {status.exception_message}"
-    return " ".join(text.split())[:90]
+    return " ".join(text.split())[:120]
 
 
-class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen[None]):
+class InvocationsScreen(FollowsWorkbench, ToolNames, WorkbenchScreen):
     """The history, newest first; it never loads more than the pages asked for."""
 
     BINDING_GROUP_TITLE = "History"
     BINDINGS = [
         Binding("enter", "open", "Details", id="history.open"),
         Binding("m", "more", "More", id="history.more", tooltip="Fetch the next 100"),
-        Binding("r", "reload", "Reload", id="history.reload"),
+        Binding("r", "reload", "Reload", show=False, id="history.reload"),
     ]
 
     def __init__(self) -> None:
@@ -61,21 +65,34 @@ class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen
         self.rows: list[ToolInvocationInstance] = []
         self.token: int | None = 0
         self.total = 0
+        self.loaded = False
         self.names: dict[str, str] = {}
+        self.wide: bool | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def compose_body(self) -> ComposeResult:
         with Horizontal(classes="bar"):
-            yield Select([], prompt="any tool", id="tool")
-            yield Select([("succeeded", True), ("failed", False)], prompt="any outcome", id="succeeded")
-            yield Select([(t, t) for t in ("regular-conversation", "simulation-conversation", "workbench")], prompt="any source", id="source")
-        yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+            yield Select([], prompt="any tool", id="tool", compact=True)
+            yield Select([("succeeded", True), ("failed", False)], prompt="any outcome", id="succeeded", compact=True)
+            yield Select([(t, t) for t in source_types()], prompt="any source", id="source", compact=True)
+        yield TableView("history")
         yield Static("", classes="status", id="status")
-        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Created (UTC)", "Tool", "Version", "Source", "OK", "ms", "Output / error")
-        self.query_one(DataTable).focus()
+        self.query_one("#history").focus()
+        self.load_tools()
+        self.reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if (event.size.width >= WIDE) != self.wide:
+            self.show_rows(self.rows, fresh=True)
+
+    def names_loaded(self) -> None:
+        if self.rows:
+            self.show_rows(self.rows, fresh=True)
+
+    def organization_changed(self) -> None:
+        for select in self.query(Select):
+            select.clear()
         self.load_tools()
         self.reload()
 
@@ -103,6 +120,8 @@ class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen
     def action_more(self) -> None:
         if self.token is not None:
             self.fetch(self.filters(), self.token, count=False)
+        elif self.loaded:
+            self.app.notify(f"That is all: {self.total:,} invocations match.", timeout=3)
 
     @on(WorkbenchChanged)
     def recorded(self, message: WorkbenchChanged) -> None:
@@ -111,7 +130,7 @@ class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen
         event = message.event
         if not isinstance(event, InvocationsRecorded) or event.org_id not in (None, self.org):
             return
-        table = self.query_one(DataTable)
+        table = self.query_one(TableView).table
         if len(self.rows) <= PAGE and table.cursor_row <= 0:
             self.reload()
         else:
@@ -119,9 +138,8 @@ class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading history")
     def fetch(self, query: dict[str, Any], token: int, count: bool) -> None:
-        service, org = self.api, self.org
-        page = service.list_invocations(org, {**query, "limit": PAGE, "continuation_token": token})
-        total = service.count_invocations(org, query) if count else self.total
+        page = self.api.list_invocations(self.org, {**query, "limit": PAGE, "continuation_token": token})
+        total = self.api.count_invocations(self.org, query) if count else self.total
         self.post_message(HistoryPage(page.tool_invocations, page.continuation_token, total, fresh=token == 0))
 
     @work(thread=True, exclusive=True, group="history-count", exit_on_error=False, description="Counting history")
@@ -130,18 +148,37 @@ class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen
 
     @on(HistoryPage)
     def show_page(self, message: HistoryPage) -> None:
-        table = self.query_one(DataTable)
-        if message.fresh:
-            self.rows = []
-            table.clear()
-        for inv in message.invocations:
-            table.add_row(
-                f"{inv.created_at:%Y-%m-%d %H:%M:%S}", self.names.get(inv.tool_id, inv.tool_id[:10]), str(inv.tool_version), inv.invocation_source.type,
-                "✓" if inv.invocation_status.succeeded else "✗", str(inv.duration_ms), summary(inv), key=inv.id,
-            )
-        self.rows += message.invocations
-        self.token, self.total = message.token, message.total
+        self.token, self.total, self.loaded = message.token, message.total, True
+        self.show_rows(message.invocations, message.fresh)
         self.show_status()
+
+    def show_rows(self, invocations: list[ToolInvocationInstance], fresh: bool) -> None:
+        view = self.query_one(TableView)
+        table = view.table
+        wide = self.size.width >= WIDE
+        if fresh:
+            self.rows = []
+            table.clear(columns=self.wide != wide)
+        if not table.columns:
+            if wide:
+                table.add_columns("Created (UTC)", "Tool", "Version", "Source", "OK", "ms", "Output / error")
+            else:
+                table.add_columns("Created (UTC)", "Tool", "Version", "OK", "Output / error")
+        self.wide = wide
+        for inv in invocations:
+            ok = "✓" if inv.invocation_status.succeeded else "✗"
+            tool = self.names.get(inv.tool_id, inv.tool_id[:10])
+            if wide:
+                table.add_row(f"{inv.created_at:%Y-%m-%d %H:%M:%S}", tool, str(inv.tool_version), inv.invocation_source.type, ok, str(inv.duration_ms), summary(inv), key=inv.id)
+            else:
+                table.add_row(f"{inv.created_at:%m-%d %H:%M}", tool, str(inv.tool_version), ok, summary(inv), key=inv.id)
+        self.rows += invocations
+        view.say_when_empty(self.empty_hint() if self.loaded else "Loading …")
+
+    def empty_hint(self) -> str:
+        if self.filters():
+            return "No invocation matches these filters — pick 'any' in a filter to widen the search."
+        return f"No invocations in organization {self.org!r} yet — invoke a tool (F2, enter, i) and it shows here."
 
     @on(HistoryCount)
     def show_count(self, message: HistoryCount) -> None:
@@ -150,7 +187,16 @@ class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen
 
     def show_status(self) -> None:
         more = " · m: next 100" if self.token is not None else ""
-        self.query_one("#status", Static).update(f"{len(self.rows):,} of {self.total:,}{more}")
+        status = self.query_one("#status", Static)
+        status.remove_class("-error")
+        status.update(Content(f"{len(self.rows):,} of {self.total:,}{more}"))
+
+    def work_failed(self, worker: Worker[object], message: str) -> None:
+        if worker.group in ("history", "history-count"):
+            status = self.query_one("#status", Static)
+            status.update(Content(f"could not read the history: {message}"))
+            status.add_class("-error")
+            self.query_one(TableView).say_when_empty("The history could not be read — see the line below; r tries again.")
 
     @on(DataTable.RowHighlighted)
     def near_end(self, event: DataTable.RowHighlighted) -> None:
@@ -159,10 +205,14 @@ class InvocationsScreen(ReportsWorkerErrors, FollowsWorkbench, ToolNames, Screen
 
     @on(DataTable.RowSelected)
     def action_open(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(TableView).table
         if table.row_count:
             inv = self.rows[table.cursor_row]
             self.app.push_screen(InvocationDetailScreen(inv, self.names.get(inv.tool_id, inv.tool_id)))
 
-    def palette_commands(self) -> list[tuple[str, str, Any]]:
-        return [("Next page of history", "Fetch the next 100 invocations", self.action_more), ("Reload history", "Start again from the newest", self.action_reload)]
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [
+            PaletteCommand.bound(self, "Open invocation", "The invocation in full", "open"),
+            PaletteCommand.bound(self, "Next page of history", "Fetch the next 100 invocations", "more"),
+            PaletteCommand.bound(self, "Reload history", "Start again from the newest", "reload"),
+        ]

@@ -8,14 +8,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, RichLog, Static
 
 from workbench.core.results import STAGES, StageEvent
 from workbench.tui.errors import describe_error
-from workbench.tui.widgets.dialogs import DIALOG_CSS
 from workbench.tui.uses_api import UsesApi
+from workbench.tui.widgets.dialogs import DIALOG_CSS
+
 
 class StageReported(Message):
     """A stage of the running publish started, passed, failed or printed a line."""
@@ -40,10 +42,16 @@ class PublishScreen(UsesApi, ModalScreen[str | None]):
     """Runs the publish in a worker and shows each stage as it happens; a failure says which
     stage failed and why. Dismisses with the new version, or None."""
 
+    SCOPED_CSS = False  # its rules name the screen's size classes (Screen.-short ...)
+
     DEFAULT_CSS = DIALOG_CSS + """
     PublishScreen .dialog { width: 100; }
     PublishScreen RichLog { height: 16; border: round $panel; }
-    #stages { height: auto; margin-bottom: 1; }
+    PublishScreen.-short RichLog { height: 1fr; min-height: 4; }
+    PublishScreen.-short .dialog { height: 100%; }
+    PublishScreen #stages { height: auto; margin-bottom: 1; }
+    PublishScreen.-short #stages { margin-bottom: 0; }
+    PublishScreen #outcome { height: auto; }
     """
     BINDINGS = [Binding("escape", "close", "Close", id="publish.close"), Binding("ctrl+x", "app.cancel_work", "Stop waiting", id="publish.cancel")]
 
@@ -55,14 +63,14 @@ class PublishScreen(UsesApi, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Publishing {self.tool_name} ({self.request['bump_type']} bump of {self.request['project_path']} from {self.branch})", classes="title")
+            yield Label(Content(f"Publishing {self.tool_name} ({self.request['bump_type']} bump of {self.request['project_path']} from {self.branch})"), classes="title")
             yield Static(self.stage_line(), id="stages")
             yield RichLog(id="output", wrap=True, markup=False)
             yield Static("", id="outcome")
-            yield Button("Close", id="close")
+            yield Button("Close", id="close", compact=True)
 
-    def stage_line(self) -> str:
-        return "   ".join(f"{ICONS[self.states[s]]} {s}" for s in STAGES)
+    def stage_line(self) -> Content:
+        return Content("   ".join(f"{ICONS[self.states[s]]} {s}" for s in STAGES))
 
     def on_mount(self) -> None:
         self.publish()
@@ -97,13 +105,13 @@ class PublishScreen(UsesApi, ModalScreen[str | None]):
         self.result = version
         outcome = self.query_one("#outcome", Static)
         if version:
-            outcome.update(f"[b $success]published {self.tool_name} {version}[/]")
+            outcome.update(Content.from_markup("[b $text-success]published $tool $version[/]", tool=self.tool_name, version=version))
         else:
             failed = next((s for s in STAGES if self.states[s] in ("failed", "running")), None)
             if failed:
                 self.states[failed] = "failed"
                 self.query_one("#stages", Static).update(self.stage_line())
-            outcome.update(f"[b $error]{'stage ' + failed + ' failed: ' if failed else ''}[/]{error}")
+            outcome.update(Content.from_markup("[b $text-error]$stage[/]$error", stage=f"stage {failed} failed: " if failed else "", error=error))
         self.query_one(Button).focus()
 
     @on(Button.Pressed, "#close")

@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static, Switch
+from textual.widgets import Checkbox, DataTable, Input, Static
 
-from workbench.core.api import ToolsApi
 from workbench.core.events import ToolsChanged, VersionPublished, VersionsDeprecated
 from workbench.core.models import ToolInstance
 from workbench.core.results import ToolSummary
-from workbench.tui.errors import ReportsWorkerErrors
+from workbench.tui.commands import PaletteCommand
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
-from workbench.tui.widgets.dialogs import ConfirmDialog, Field, FormDialog
-
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.sizes import WIDE
+from workbench.tui.text import plural
+from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
+from workbench.tui.widgets.tables import TableView
 
 
 class ToolsLoaded(Message):
-    """The org's tools with their active versions, read in a worker."""
+    """The org's tools with their active versions, read in a worker; when the org has none, the
+    organizations that do (so the screen can say where the tools are)."""
 
-    def __init__(self, summaries: list[ToolSummary]) -> None:
+    def __init__(self, org: str, summaries: list[ToolSummary], elsewhere: list[str]) -> None:
         super().__init__()
-        self.summaries = summaries
+        self.org, self.summaries, self.elsewhere = org, summaries, elsewhere
 
 
 class ToolsChangeDone(Message):
-    """A change made from this screen (create, edit, deprecate) succeeded."""
+    """A change made from this screen succeeded; ``done`` says what it did."""
 
-    def __init__(self, title: str, done: str) -> None:
+    def __init__(self, done: str) -> None:
         super().__init__()
-        self.title, self.done = title, done
+        self.done = done
 
 
 def tags_text(tool: ToolInstance) -> str:
@@ -51,39 +53,53 @@ def parse_tags(text: str) -> dict[str, str | None]:
     return tags
 
 
-class ToolsScreen(ReportsWorkerErrors, FollowsWorkbench, Screen[None]):
+def matches(tool: ToolInstance, word: str) -> bool:
+    """A filter word: text in the name, description or tags, or ``key:value`` (``key:*``) a tag."""
+    if ":" in word:
+        key, _, value = word.partition(":")
+        return any(t.key.lower() == key and (value in ("*", "") or (t.value or "").lower() == value) for t in tool.tags)
+    return word in f"{tool.name} {tool.description} {tags_text(tool)}".lower()
+
+
+TAGS_ALLOWED = "key=value pairs or bare keys, separated by commas; letters, digits, _ and spaces"
+
+
+class ToolsScreen(FollowsWorkbench, WorkbenchScreen):
     """Every tool of the organization with its description, tags and active versions."""
 
     BINDING_GROUP_TITLE = "Tools"
     BINDINGS = [
-        Binding("enter", "open", "Open", id="tools.open", tooltip="Versions, env vars, invoke and test"),
+        Binding("enter", "open", "Open", show=False, id="tools.open", tooltip="Versions, env vars, invoke and test"),
         Binding("n", "create", "New", id="tools.new"),
         Binding("e", "edit", "Edit", id="tools.edit", tooltip="Description and tags"),
         Binding("d", "deprecate", "Deprecate", id="tools.deprecate"),
         Binding("slash", "focus_filter", "Filter", id="tools.filter"),
-        Binding("r", "reload", "Reload", id="tools.reload"),
+        Binding("escape", "leave_filter", "Leave filter", show=False, id="tools.leave_filter"),
+        Binding("r", "reload", "Reload", show=False, id="tools.reload"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.tools: list[ToolInstance] = []
         self.active_versions: dict[str, list[str]] = {}
+        self.elsewhere: list[str] = []
+        self.loaded = False
+        self.wide: bool | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def compose_body(self) -> ComposeResult:
         with Horizontal(classes="bar"):
-            yield Input(placeholder="filter: words, or tag key:value (key:* any value)", id="filter")
-            yield Static(" deprecated ", classes="muted")
-            yield Switch(value=False, id="show-deprecated", tooltip="Show deprecated tools")
-        yield DataTable(id="tools", cursor_type="row", zebra_stripes=True)
+            yield Input(placeholder="/ filter: words, or tag key:value (key:* any value)", id="filter", compact=True)
+            yield Checkbox("deprecated", False, id="show-deprecated", compact=True, tooltip="Show deprecated tools")
+        yield TableView("tools")
         yield Static("", classes="status", id="status")
-        yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Name", "Versions", "State", "Tags", "Env vars", "Description")
         self.load()
-        table.focus()
+        self.query_one("#tools").focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if (event.size.width >= WIDE) != self.wide:
+            self.refresh_table()
 
     @on(WorkbenchChanged)
     def workbench_changed(self, message: WorkbenchChanged) -> None:
@@ -91,69 +107,115 @@ class ToolsScreen(ReportsWorkerErrors, FollowsWorkbench, Screen[None]):
         if isinstance(message.event, ToolsChanged | VersionPublished | VersionsDeprecated):
             self.load()
 
+    def organization_changed(self) -> None:
+        self.tools, self.loaded = [], False
+        self.query_one("#filter", Input).value = ""
+        self.refresh_table()
+        self.load()
+
     @work(thread=True, exclusive=True, group="tools", exit_on_error=False, description="Loading tools")
     def load(self) -> None:
-        self.post_message(ToolsLoaded(self.api.tool_overview(self.org)))
+        org = self.org
+        summaries = self.api.tool_overview(org)
+        elsewhere = [] if summaries else [o for o in self.api.list_organizations() if o != org]
+        self.post_message(ToolsLoaded(org, summaries, elsewhere))
 
     @on(ToolsLoaded)
     def show(self, message: ToolsLoaded) -> None:
+        if message.org != self.org:
+            return  # read before an organization switch
         self.tools = [summary.tool for summary in message.summaries]
         self.active_versions = {summary.tool.id: summary.active_versions for summary in message.summaries}
+        self.elsewhere, self.loaded = message.elsewhere, True
         self.refresh_table()
+
+    def work_failed(self, worker: object, message: str) -> None:
+        status = self.query_one("#status", Static)
+        status.update(Content(f"could not read the tools: {message}"))
+        status.add_class("-error")
 
     def shown_tools(self) -> list[ToolInstance]:
         text = self.query_one("#filter", Input).value.strip().lower()
-        show_deprecated = self.query_one("#show-deprecated", Switch).value
-        shown = []
-        for tool in self.tools:
-            if tool.deprecated and not show_deprecated:
-                continue
-            if text and not all(self._matches(tool, word) for word in text.split()):
-                continue
-            shown.append(tool)
-        return shown
-
-    @staticmethod
-    def _matches(tool: ToolInstance, word: str) -> bool:
-        if ":" in word:
-            key, _, value = word.partition(":")
-            return any(t.key.lower() == key and (value in ("*", "") or (t.value or "").lower() == value) for t in tool.tags)
-        return word in f"{tool.name} {tool.description} {tags_text(tool)}".lower()
+        show_deprecated = self.query_one("#show-deprecated", Checkbox).value
+        return [
+            tool for tool in self.tools
+            if (show_deprecated or not tool.deprecated) and all(matches(tool, word) for word in text.split())
+        ]
 
     def refresh_table(self) -> None:
-        table = self.query_one(DataTable)
-        selected = self.selected()
-        table.clear()
+        view = self.query_one(TableView)
+        table = view.table
+        selected = table.selected_key()
+        self.wide = self.size.width >= WIDE
+        table.clear(columns=True)
+        if self.wide:
+            table.add_columns("Name", "Versions", "State", "Tags", "Env vars", "Description")
+        else:
+            table.add_columns("Name", "Versions", "Description")
         shown = self.shown_tools()
         for tool in shown:
-            state = "deprecated" if tool.deprecated else "active"
-            env = ", ".join([*tool.envvars, *(f"{n}🔒" for n in tool.secret_envvars)])
-            table.add_row(tool.name, str(len(self.active_versions.get(tool.id, []))), state, tags_text(tool), env, tool.description, key=tool.id)
-        if selected and any(t.id == selected.id for t in shown):
-            table.move_cursor(row=table.get_row_index(selected.id))
-        hidden = len(self.tools) - len(shown)
-        self.query_one("#status", Static).update(f"{len(shown)} of {len(self.tools)} tools" + (f" ({hidden} hidden by the filter)" if hidden else ""))
+            versions = str(len(self.active_versions.get(tool.id, [])))
+            if self.wide:
+                env = ", ".join([*tool.envvars, *(f"{n}🔒" for n in tool.secret_envvars)])
+                table.add_row(tool.name, versions, "deprecated" if tool.deprecated else "active", tags_text(tool), env, tool.description, key=tool.id)
+            else:
+                table.add_row(tool.name, "deprecated" if tool.deprecated else versions, tool.description, key=tool.id)
+        if selected and any(t.id == selected for t in shown):
+            table.move_cursor(row=table.get_row_index(selected))
+        view.say_when_empty(self.empty_hint() if self.loaded else "Loading …")
+        self.show_count(shown)
+
+    def empty_hint(self) -> str:
+        if self.tools:
+            return "No tool matches the filter — esc leaves it, or clear it to see every tool."
+        hint = f"No tools in organization {self.org!r} yet — n creates one."
+        if self.elsewhere:
+            hint += f" Tools are in {', '.join(repr(o) for o in self.elsewhere[:5])}: ctrl+o switches organization."
+        return hint
+
+    def show_count(self, shown: list[ToolInstance]) -> None:
+        status = self.query_one("#status", Static)
+        status.remove_class("-error")
+        if not self.loaded:
+            status.update("")
+            return
+        show_deprecated = self.query_one("#show-deprecated", Checkbox).value
+        hidden_deprecated = 0 if show_deprecated else sum(1 for t in self.tools if t.deprecated)
+        filtered = len(self.tools) - len(shown) - hidden_deprecated
+        parts = [f"{len(shown)} of {plural(len(self.tools), 'tool')}"]
+        if hidden_deprecated:
+            parts.append(f"{hidden_deprecated} deprecated hidden (the deprecated switch shows them)")
+        if filtered:
+            parts.append(f"{filtered} hidden by the filter")
+        status.update(Content(" · ".join(parts)))
 
     @on(Input.Changed, "#filter")
-    @on(Switch.Changed, "#show-deprecated")
+    @on(Checkbox.Changed, "#show-deprecated")
     def filter_changed(self) -> None:
         self.refresh_table()
 
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one("#tools").focus()
 
     def selected(self) -> ToolInstance | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.query_one(TableView).table.selected_key()
         return next((t for t in self.tools if t.id == key), None)
+
+    def selected_or_say(self, doing: str) -> ToolInstance | None:
+        """The tool under the cursor; if there is none, say so instead of doing nothing."""
+        tool = self.selected()
+        if tool is None:
+            self.app.notify(f"No tool to {doing}: the list is empty (n creates a tool).", severity="warning", timeout=4)
+        return tool
 
     # -- actions ------------------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        self.leave_input("#tools")
 
     def action_reload(self) -> None:
         self.load()
@@ -167,53 +229,68 @@ class ToolsScreen(ReportsWorkerErrors, FollowsWorkbench, Screen[None]):
             self.app.push_screen(ToolScreen(tool))
 
     def action_create(self) -> None:
-        fields = [Field("name", "Name (lowercase letters, digits and _)"), Field("description", "Description"), Field("tags", "Tags", placeholder="team=support, beta")]
-        self.app.push_screen(FormDialog("New tool", fields, "Create"), self._create)
+        fields = [
+            Field("name", "Name (lowercase letters, digits and _)", allowed="lowercase letters a-z, digits 0-9 and _ (e.g. order_status)"),
+            Field("description", "Description"),
+            Field("tags", "Tags", placeholder="team=support, beta", allowed=TAGS_ALLOWED),
+        ]
 
-    def _create(self, values: dict[str, Any] | None) -> None:
-        if values:
-            self.run_service("Creating the tool", lambda s, org: s.create_tool(org, {"name": values["name"], "description": values["description"], "tags": parse_tags(values["tags"])}), f"created {values['name']}")
+        def create(values: dict[str, Any]) -> str:
+            self.api.create_tool(self.org, {"name": values["name"], "description": values["description"], "tags": parse_tags(values["tags"])})
+            return f"created {values['name']}"
+
+        self.app.push_screen(FormDialog("New tool", fields, "Create", action=create), self.done)
 
     def action_edit(self) -> None:
-        tool = self.selected()
+        tool = self.selected_or_say("edit")
         if tool:
-            fields = [Field("description", "Description", value=tool.description), Field("tags", "Tags (replace all)", value=tags_text(tool), placeholder="team=support, beta")]
-            self.app.push_screen(FormDialog(f"Edit {tool.name}", fields, "Save"), lambda values: self._edit(tool, values))
+            fields = [
+                Field("description", "Description", value=tool.description),
+                Field("tags", "Tags (replace all)", value=tags_text(tool), placeholder="team=support, beta", allowed=TAGS_ALLOWED),
+            ]
 
-    def _edit(self, tool: ToolInstance, values: dict[str, Any] | None) -> None:
-        if values:
-            self.run_service("Saving the tool", lambda s, org: s.modify_tool(org, tool.id, {"description": values["description"], "tags": parse_tags(values["tags"])}), f"saved {tool.name}")
+            def save(values: dict[str, Any]) -> str:
+                self.api.modify_tool(self.org, tool.id, {"description": values["description"], "tags": parse_tags(values["tags"])})
+                return f"saved {tool.name}"
+
+            self.app.push_screen(FormDialog(f"Edit {tool.name}", fields, "Save", action=save), self.done)
+
+    def done(self, result: object) -> None:
+        if isinstance(result, str):
+            self.app.notify(result, title="Tools", timeout=4)  # the list reloads on the workbench's event
 
     def action_deprecate(self) -> None:
-        tool = self.selected()
-        if tool and not tool.deprecated:
-            versions = self.active_versions.get(tool.id, [])
-            effect = (
-                f"Its {len(versions)} active version(s) ({', '.join(versions)}) will be deprecated too and can no longer be invoked; their warm workers stop."
-                if versions
-                else "It has no active versions."
-            )
-            text = f"Deprecate {tool.name}? {effect} The name {tool.name!r} becomes free for a new tool. This cannot be undone."
+        tool = self.selected_or_say("deprecate")
+        if tool is None:
+            return
+        if tool.deprecated:
+            self.app.notify(f"{tool.name} is already deprecated.", severity="warning", timeout=4)
+            return
+        versions = self.active_versions.get(tool.id, [])
+        effect = (
+            f"Its {plural(len(versions), 'active version')} ({', '.join(versions)}) will be deprecated too and can no longer be invoked; their warm workers stop."
+            if versions
+            else "It has no active versions."
+        )
+        text = f"Deprecate {tool.name}? {effect} The name {tool.name!r} becomes free for a new tool. This cannot be undone."
+        confirm_then(self.app, "Deprecate tool", text, "Deprecate", lambda: self.deprecate(tool))
 
-            def deprecate(ok: bool | None) -> None:
-                if ok:
-                    self.run_service("Deprecating", lambda api, org: api.deprecate_tool(org, tool.id), f"deprecated {tool.name}")
-
-            self.app.push_screen(ConfirmDialog("Deprecate tool", text, "Deprecate"), deprecate)
-
-    @work(thread=True, group="tools-change", exit_on_error=False, description="Tools")
-    def run_service(self, what: str, call: Callable[[ToolsApi, str], object], done: str) -> None:
-        call(self.api, self.org)
-        self.post_message(ToolsChangeDone(what, done))  # the list reloads on the workbench's event
+    @work(thread=True, group="tools-change", exit_on_error=False, description="Deprecating the tool")
+    def deprecate(self, tool: ToolInstance) -> None:
+        deprecated = self.api.deprecate_tool(self.org, tool.id)
+        also = f" and {plural(len(deprecated), 'version')} ({', '.join(deprecated)})" if deprecated else " (it had no active versions)"
+        self.post_message(ToolsChangeDone(f"deprecated {tool.name}{also}"))
 
     @on(ToolsChangeDone)
     def change_done(self, message: ToolsChangeDone) -> None:
-        self.app.notify(message.done, title=message.title)
+        self.done(message.done)
 
-    def palette_commands(self):
+    def palette_commands(self) -> list[PaletteCommand]:
         return [
-            ("New tool", "Create a tool", self.action_create),
-            ("Edit tool", "Change the selected tool's description and tags", self.action_edit),
-            ("Deprecate tool", "Deprecate the selected tool and all its versions", self.action_deprecate),
-            ("Reload tools", "Read the tools again", self.action_reload),
+            PaletteCommand.bound(self, "Open tool", "Versions, env vars, invoke and test", "open"),
+            PaletteCommand.bound(self, "New tool", "Create a tool", "create"),
+            PaletteCommand.bound(self, "Edit tool", "Change the selected tool's description and tags", "edit"),
+            PaletteCommand.bound(self, "Deprecate tool", "Deprecate the selected tool and all its versions", "deprecate"),
+            PaletteCommand.bound(self, "Filter tools", "By words, or tag key:value", "focus_filter"),
+            PaletteCommand.bound(self, "Reload tools", "Read the tools again", "reload"),
         ]

@@ -5,10 +5,13 @@ from __future__ import annotations
 from textual import work
 from textual.message import Message
 from textual.widgets import Select
+
 from workbench.tui.uses_api import UsesApi
 
 
 class ToolNamesLoaded(Message):
+    """The organization's tool names by id."""
+
     def __init__(self, names: dict[str, str]) -> None:
         super().__init__()
         self.names = names
@@ -27,3 +30,7 @@ class ToolNames(UsesApi):
     def on_tool_names_loaded(self, message: ToolNamesLoaded) -> None:  # a mixin: named, not @on
         self.names = message.names
         self.query_one("#tool", Select).set_options(sorted((name, tool_id) for tool_id, name in message.names.items()))  # type: ignore[attr-defined]
+        self.names_loaded()
+
+    def names_loaded(self) -> None:
+        """The names arrived (after the rows, perhaps): show them."""
