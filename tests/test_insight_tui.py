@@ -1,57 +1,47 @@
-"""The app's insight widgets and screens, mounted in a small host app over a real data directory
-(the lead wires them into the tool screen, the Tools list and History)."""
+"""The app's insight widgets and screens in the real app over a real data directory (the lead
+wires them into the tool screen, the Tools list and History; here a small screen holds the
+Insight tab, and the replay and compare screens are pushed as a key would)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from textual import on
-from textual.app import App, ComposeResult
-from textual.screen import Screen
-from textual.widget import Widget
+from textual.app import ComposeResult
 from textual.widgets import DataTable, OptionList, Select, Sparkline, Static
 
+from workbench.core.models import ToolInstance
 from workbench.core.service import ToolService
 from workbench.synthetic import generate_invocations
+from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.insight import InsightPane, ShowInvocations, VersionInsight
 from workbench.tui.screens.replay import ReplayScreen
 from workbench.tui.widgets.activity import activity_cell
 from test_insight_reruns import publish_numbers
 from test_insight_stats import record
+from test_tui import make_app
 
 ORG = "acme"
 SIZE = (140, 48)
 
 
-class Host(App[None]):
-    """What the workbench app gives a widget (the API and the organization), and a record of
-    the messages it would route."""
+class InsightHost(WorkbenchScreen):
+    """A screen with the Insight tab, keeping what it asks History for (the lead's routing)."""
 
-    def __init__(self, service: ToolService, body: Callable[[], Widget] | None = None, screen: Callable[[], Screen[None]] | None = None) -> None:
+    def __init__(self, tool: ToolInstance, window: str = "7d") -> None:
         super().__init__()
-        self.service, self.org, self.settings = service, ORG, service.settings
-        self.body, self.screen_factory = body, screen
-        self.shown: list[ShowInvocations] = []
-        self.notices: list[str] = []
+        self.tool, self.window = tool, window
+        self.asked: list[ShowInvocations] = []
 
-    def compose(self) -> ComposeResult:
-        if self.body is not None:
-            yield self.body()
-
-    def on_mount(self) -> None:
-        if self.screen_factory is not None:
-            self.push_screen(self.screen_factory())
-
-    def notify(self, message: str, **kwargs) -> None:  # type: ignore[override]
-        self.notices.append(message)
-        super().notify(message, **kwargs)
+    def compose_body(self) -> ComposeResult:
+        yield InsightPane(self.tool, self.window)
 
     @on(ShowInvocations)
     def route(self, message: ShowInvocations) -> None:
-        self.shown.append(message)
+        self.asked.append(message)
 
 
 async def settle(pilot) -> None:
@@ -65,17 +55,23 @@ def text(widget: Static) -> str:
     return str(widget.render())
 
 
+async def opened(pilot, screen) -> None:
+    await settle(pilot)  # the first screen is up
+    await pilot.app.push_screen(screen)
+    await settle(pilot)
+
+
 @pytest.fixture
 def history(service: ToolService, clock) -> dict[str, str]:
     return generate_invocations(service, ORG, 800, seed=3, days=10, end=clock.now)
 
 
-async def test_the_insight_tab_draws_every_version_and_opens_an_exception_in_history(service: ToolService, history, clock) -> None:
+async def test_the_insight_tab_draws_every_version_and_opens_an_exception_in_history(service: ToolService, history, clock, tmp_path: Path) -> None:
     tool = service.get_tool(ORG, history["flaky_parser"])
-    app = Host(service, body=lambda: InsightPane(tool))
+    app, host = make_app(service, tmp_path), InsightHost(tool)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        pane = app.query_one(InsightPane)
+        await opened(pilot, host)
+        pane = host.query_one(InsightPane)
         stats = service.tool_stats(ORG, tool.id, {"since": "7d"})
         sections = list(pane.query(VersionInsight))
         assert [s.version.version for s in sections] == [v.version for v in stats.versions] and len(sections) == 4
@@ -91,7 +87,7 @@ async def test_the_insight_tab_draws_every_version_and_opens_an_exception_in_his
         exceptions.highlighted = 0
         await pilot.press("enter")
         await settle(pilot)
-        [asked] = app.shown
+        [asked] = host.asked
         kind = first.version.exceptions[0].exception_type
         assert asked.query["exception_type"] == [kind] and asked.query["version"] == [first.version.version] and kind in asked.title
         listed = service.list_invocations(ORG, asked.query).tool_invocations
@@ -108,13 +104,13 @@ async def test_the_insight_tab_draws_every_version_and_opens_an_exception_in_his
         assert pane.stats is not None and pane.stats.count == before + 3
 
 
-async def test_an_empty_window_says_so(service: ToolService, make_tool) -> None:
+async def test_an_empty_window_says_so(service: ToolService, make_tool, tmp_path: Path) -> None:
     tool = service.get_tool(ORG, make_tool("quiet"))
-    app = Host(service, body=lambda: InsightPane(tool, window="24h"))
+    app, host = make_app(service, tmp_path), InsightHost(tool, window="24h")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert text(app.query_one("#insight-status", Static)) == "no invocations, last 24 hours"
-        assert not list(app.query(VersionInsight))
+        await opened(pilot, host)
+        assert text(host.query_one("#insight-status", Static)) == "no invocations, last 24 hours"
+        assert not list(host.query(VersionInsight))
 
 
 def test_the_tools_list_activity_cell(service: ToolService, history, make_tool) -> None:
@@ -134,10 +130,10 @@ def two_versions(service: ToolService, tools_repo, make_tool) -> dict[str, str]:
     return {"tool": tool_id, **by_n}
 
 
-async def test_replay_shows_the_original_beside_the_replay(service: ToolService, two_versions) -> None:
-    app = Host(service, screen=lambda: ReplayScreen(two_versions["6"], "2.0.0"))
+async def test_replay_shows_the_original_beside_the_replay(service: ToolService, two_versions, tmp_path: Path) -> None:
+    app = make_app(service, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await opened(pilot, ReplayScreen(two_versions["6"], "2.0.0"))
         screen = app.screen
         assert "verdict: changed" in text(screen.query_one("#replay-status", Static))
         assert '"double": 12' in text(screen.query_one("#original", Static)) and '"double": 13' in text(screen.query_one("#replayed", Static))
@@ -146,17 +142,17 @@ async def test_replay_shows_the_original_beside_the_replay(service: ToolService,
         await pilot.press("r")  # again: one more recorded replay
         await settle(pilot)
         assert service.count_invocations(ORG) == recorded + 1
-    missing = Host(service, screen=lambda: ReplayScreen("0" * 24))
+    missing = make_app(service, tmp_path)
     async with missing.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await opened(pilot, ReplayScreen("0" * 24))
         assert "the replay failed: invocation 000000000000000000000000 does not exist" in text(missing.screen.query_one("#replay-status", Static))
 
 
-async def test_compare_runs_both_versions_and_shows_each_inputs_diff(service: ToolService, two_versions) -> None:
+async def test_compare_runs_both_versions_and_shows_each_inputs_diff(service: ToolService, two_versions, tmp_path: Path) -> None:
     tool = service.get_tool(ORG, two_versions["tool"])
-    app = Host(service, screen=lambda: CompareScreen(tool))
+    app = make_app(service, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await opened(pilot, CompareScreen(tool))
         screen = app.screen
         assert (screen.query_one("#version-a", Select).value, screen.query_one("#version-b", Select).value) == ("1.0.0", "2.0.0")
         await pilot.press("ctrl+r")

@@ -10,17 +10,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.worker import Worker
 
 from workbench.core.insight_models import Comparison, RunOutcome
 from workbench.core.insight_text import number, ratio
 from workbench.core.models import ToolInstance
-from workbench.errors import WorkbenchError
-from workbench.tui.errors import ReportsWorkerErrors, describe_error
-from workbench.tui.uses_api import UsesApi
+from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.runs import changes_text, run_text, verdict_text
 
 
@@ -36,19 +34,13 @@ class Compared(Message):
         self.result = result
 
 
-class CompareFailed(Message):
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
-
-
 def brief(run: RunOutcome) -> Text:
     if run.succeeded:
         return Text.assemble(("ok", "green"), f" {run.duration_ms:,} ms")
     return Text.assemble((run.exception_type or "failed", "red"), f" {run.duration_ms:,} ms")
 
 
-class CompareScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
+class CompareScreen(WorkbenchScreen):
     """Two versions of one tool side by side on recorded inputs."""
 
     BINDING_GROUP_TITLE = "Compare"
@@ -58,12 +50,13 @@ class CompareScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
     ]
     DEFAULT_CSS = """
     CompareScreen .bar { height: auto; padding: 0 1; }
-    CompareScreen .bar > Select { width: 22; }
-    CompareScreen .bar > Input { width: 12; }
+    CompareScreen .bar > Select { width: 1fr; min-width: 14; max-width: 24; }
+    CompareScreen .bar > Input { width: 10; }
     CompareScreen .bar > Static { width: auto; padding: 1 1 0 1; }
+    CompareScreen .bar > Button { width: auto; min-width: 11; }
     CompareScreen #compare-summary { height: auto; padding: 0 1; }
     CompareScreen #pairs { height: 1fr; }
-    CompareScreen #pair-detail { height: 1fr; border: round $primary; padding: 0 1; }
+    CompareScreen #pair-detail-box { height: 1fr; border: round $primary; padding: 0 1; }
     """
 
     def __init__(self, tool: ToolInstance, inputs_from_history: int = 10) -> None:
@@ -72,21 +65,21 @@ class CompareScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
         self.inputs_from_history = inputs_from_history
         self.result: Comparison | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def context_label(self) -> str:
+        return f"{self.tool.name} › compare versions"
+
+    def compose_body(self) -> ComposeResult:
         with Horizontal(classes="bar"):
-            yield Static("compare")
             yield Select([], prompt="version A", id="version-a")
-            yield Static("with")
+            yield Static("→")
             yield Select([], prompt="version B", id="version-b")
-            yield Static("on the last")
-            yield Input(str(self.inputs_from_history), id="history-count", type="integer", max_length=3)
-            yield Static("distinct recorded inputs")
-            yield Button("Compare", id="run", variant="primary")
-        yield Static("choose two versions, then Compare (ctrl+r)", id="compare-summary")
+            yield Static("last")
+            yield Input(str(self.inputs_from_history), id="history-count", type="integer", max_length=3, tooltip="How many of the most recent distinct recorded inputs (1 to 100)")
+            yield Button("Compare", id="run", variant="primary", compact=True)
+        yield Static("choose two versions and how many recent distinct inputs, then Compare (ctrl+r)", id="compare-summary")
         yield DataTable(id="pairs", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="pair-detail")
-        yield Footer()
+        with VerticalScroll(id="pair-detail-box"):
+            yield Static("", id="pair-detail")
 
     def on_mount(self) -> None:
         self.query_one("#pairs", DataTable).add_columns("#", "Input", "A", "B", "Verdict", "Ratio")
@@ -124,10 +117,7 @@ class CompareScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False, description="Comparing versions")
     def compare(self, version_a: str, version_b: str, count: int) -> None:
-        try:
-            self.post_message(Compared(self.api.compare_versions(self.org, self.tool.id, {"version_a": version_a, "version_b": version_b, "from_history": count})))
-        except WorkbenchError as error:
-            self.post_message(CompareFailed(describe_error(error)))
+        self.post_message(Compared(self.api.compare_versions(self.org, self.tool.id, {"version_a": version_a, "version_b": version_b, "from_history": count})))
 
     @on(Compared)
     def show(self, message: Compared) -> None:
@@ -164,6 +154,7 @@ class CompareScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
             detail.append_text(run_text(run, limit=800))
         self.query_one("#pair-detail", Static).update(detail)
 
-    @on(CompareFailed)
-    def failed(self, message: CompareFailed) -> None:
-        self.query_one("#compare-summary", Static).update(Text(f"the comparison failed: {message.reason}", style="bold red"))
+    def work_failed(self, worker: Worker[object], message: str) -> None:
+        """Said where the comparison was to be shown, not only in a toast."""
+        if worker.group in ("compare", "compare-versions"):
+            self.query_one("#compare-summary", Static).update(Text(f"the comparison failed: {message}", style="bold red"))

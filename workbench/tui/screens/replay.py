@@ -10,14 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
+from textual.worker import Worker
 
 from workbench.core.insight_models import ReplayResult
 from workbench.core.insight_text import ratio
-from workbench.errors import WorkbenchError
-from workbench.tui.errors import ReportsWorkerErrors, describe_error
-from workbench.tui.uses_api import UsesApi
+from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.runs import changes_text, run_text, verdict_text
 
 
@@ -27,13 +25,7 @@ class Replayed(Message):
         self.result = result
 
 
-class ReplayFailed(Message):
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
-
-
-class ReplayScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
+class ReplayScreen(WorkbenchScreen):
     """One invocation replayed, the original on the left, the replay on the right."""
 
     BINDING_GROUP_TITLE = "Replay"
@@ -53,8 +45,10 @@ class ReplayScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
         self.invocation_id, self.version = invocation_id, version
         self.result: ReplayResult | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def context_label(self) -> str:
+        return f"replay of {self.invocation_id}"
+
+    def compose_body(self) -> ComposeResult:
         yield Static(f"replaying {self.invocation_id} …", id="replay-status")
         with Horizontal(id="sides"):
             with VerticalScroll(id="original-side"):
@@ -62,7 +56,6 @@ class ReplayScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
             with VerticalScroll(id="replay-side"):
                 yield Static("", id="replayed")
         yield Static("", id="replay-diff")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#original-side").border_title = "original"
@@ -75,10 +68,7 @@ class ReplayScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
 
     @work(thread=True, exclusive=True, group="replay", exit_on_error=False, description="Replaying")
     def replay(self) -> None:
-        try:
-            self.post_message(Replayed(self.api.replay_invocation(self.org, self.invocation_id, {"version": self.version})))
-        except WorkbenchError as error:  # said where the replay was shown, not only in a toast
-            self.post_message(ReplayFailed(describe_error(error)))
+        self.post_message(Replayed(self.api.replay_invocation(self.org, self.invocation_id, {"version": self.version})))
 
     @on(Replayed)
     def show(self, message: Replayed) -> None:
@@ -91,6 +81,7 @@ class ReplayScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
         self.query_one("#replayed", Static).update(run_text(result.replay))
         self.query_one("#replay-diff", Static).update(changes_text(result.changes))
 
-    @on(ReplayFailed)
-    def failed(self, message: ReplayFailed) -> None:
-        self.query_one("#replay-status", Static).update(Text(f"the replay failed: {message.reason}", style="bold red"))
+    def work_failed(self, worker: Worker[object], message: str) -> None:
+        """Said where the replay was to be shown, not only in a toast."""
+        if worker.group == "replay":
+            self.query_one("#replay-status", Static).update(Text(f"the replay failed: {message}", style="bold red"))
