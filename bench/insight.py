@@ -134,7 +134,7 @@ def bench_stats(records: int, samples: int) -> None:
 
         print("\nstats of the tool (`workbench stats`), four versions")
         ours = line("from the catalog: all versions, whole history", timings(lambda: service.tool_stats(ORG, tool_id, {"bucket": "none"}), samples), "(target < 100 ms)")
-        line("from the catalog: last 7 days, simulations only", timings(lambda: service.tool_stats(ORG, tool_id, {"since": "7d", "invocation_source_type": ["simulation"], "bucket": "none"}), samples))
+        line("from the catalog: last 7 days, simulations only", timings(lambda: service.tool_stats(ORG, tool_id, {"since": "7d", "invocation_source_type": ["simulation-conversation"], "bucket": "none"}), samples))
         line("from the catalog: one version (==1.1.0)", timings(lambda: service.tool_stats(ORG, tool_id, {"version": "1.1.0", "bucket": "none"}), samples))
         scan = line("reading the log instead (every record parsed)", timings(lambda: stats_from_the_log(service, tool_id), max(3, samples // 5)))
         ratio("the catalog vs. the log", ours, scan)

@@ -219,3 +219,16 @@ def openapi() -> dict:
             pytest.fail(message)  # CI lays shared/ beside the clone: a missing spec is a broken setup
         pytest.skip(message)
     return json.loads(path.read_text())
+
+
+@pytest.fixture
+def served(service: ToolService, repo_path: Path):
+    """``workbench serve`` over the test's service, on a free local port, with the sample tools."""
+    from served import Running
+
+    from workbench.repo.samples import build_sample_repository
+
+    build_sample_repository(repo_path)
+    running = Running(service)
+    yield running
+    running.stop()

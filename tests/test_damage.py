@@ -327,7 +327,7 @@ def test_stored_lone_surrogates_and_nuls_read_back_through_service_cli_and_http(
     assert tools.status_code == 200 and {t["id"]: t["description"] for t in tools.json()["tools"]}[tool_id] == f"{replaced} {NUL}"
     found = None
     for _ in range(60):  # indexed in the background within moments
-        found = client.get("/v1/acme/tool/invocation/search", params={"query": "quixotic"})
+        found = client.get("/v1/acme/tool/invocation/search", params={"query": "quixotic", "query_against": "invocation_status.output"})
         if found.status_code == 200 and found.json()["tool_invocations"]:
             break
         time.sleep(0.1)

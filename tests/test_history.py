@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
-from workbench.core.models import ToolInvocationInstance
+from workbench.core.models import ToolInvocationInstance, invocation_origin
 from workbench.core.service import ToolService
 from workbench.errors import BadRequest, NotFound, ValidationFailed
 from workbench.synthetic import generate_invocations
@@ -49,11 +50,14 @@ def test_pages_cover_everything_once(service: ToolService, history) -> None:
 
 
 def test_limit_zero_and_bounds(service: ToolService, history) -> None:
-    empty = service.list_invocations("acme", {"limit": 0})
-    assert empty.tool_invocations == [] and empty.has_more
-    for bad in ({"limit": 101}, {"limit": -1}, {"continuation_token": -1}):
+    empty = service.list_invocations("acme", {"limit": 0, "continuation_token": 10})
+    assert empty.tool_invocations == [] and not empty.has_more and empty.continuation_token is None  # a client following tokens stops
+    for bad in ({"limit": 101}, {"limit": -1}):
         with pytest.raises(ValidationFailed):
             service.list_invocations("acme", bad)
+    assert ids(service.list_invocations("acme", {"continuation_token": -1, "limit": 5})) == ids(service.list_invocations("acme", {"limit": 5}))
+    beyond = service.list_invocations("acme", {"continuation_token": 10**30})  # past any history: an empty last page
+    assert beyond.tool_invocations == [] and not beyond.has_more
 
 
 def test_tool_and_version_pairs(service: ToolService, history) -> None:
@@ -77,8 +81,7 @@ def test_source_conversation_run_and_succeeded_filters(service: ToolService, his
     records = all_records(service)
     regular = [r for r in records if r["invocation_source"]["type"] == "regular-conversation"]
     assert service.count_invocations("acme", {"invocation_source_type": ["regular-conversation"]}) == len(regular)
-    assert service.count_invocations("acme", {"invocation_source_type": ["conversation"]}) == len(regular)  # the seed's short name
-    assert service.count_invocations("acme", {"invocation_source_type": ["simulation"]}) == len(records) - len(regular)
+    assert service.count_invocations("acme", {"invocation_source_type": ["simulation-conversation"]}) == len(records) - len(regular)
     conversation = regular[5]["invocation_source"]["conversation_id"]
     assert ids(service.list_invocations("acme", {"conversation_id": [conversation]})) == [regular[5]["id"]]
     run = next(r for r in records if r["invocation_source"]["type"] == "simulation-conversation")["invocation_source"]["simulation_unit_test_set_run_id"]
@@ -88,8 +91,20 @@ def test_source_conversation_run_and_succeeded_filters(service: ToolService, his
     assert service.count_invocations("acme", {"succeeded": False}) == len(failed) > 0
     page = service.list_invocations("acme", {"succeeded": False, "invocation_source_type": ["simulation-conversation"]})
     assert all(not i.invocation_status.succeeded and i.invocation_source.type == "simulation-conversation" for i in page.tool_invocations)
-    with pytest.raises(BadRequest, match="unknown invocation_source_type phone"):
-        service.list_invocations("acme", {"invocation_source_type": ["phone"]})
+    for outside_the_spec in ("phone", "workbench", "conversation", "simulation"):
+        with pytest.raises(ValidationFailed, match="'regular-conversation' or 'simulation-conversation'"):
+            service.list_invocations("acme", {"invocation_source_type": [outside_the_spec]})
+
+
+def test_runs_an_older_workbench_recorded_read_and_filter_as_regular_conversations(service: ToolService, history) -> None:
+    legacy = {**all_records(service)[0], "id": "e" * 24, "created_at": "2099-01-01T00:00:00Z", "invocation_source": {"type": "workbench", "user_id": "ada", "interface": "cli"}}
+    service.workspace.invocations.append_many([(legacy, datetime.now(UTC))])  # as an older workbench wrote it
+    regular = service.list_invocations("acme", {"invocation_source_type": ["regular-conversation"], "limit": 100}).tool_invocations
+    found = [inv for inv in regular if inv.id == "e" * 24]
+    assert len(found) == 1 and found[0].invocation_source.type == "regular-conversation" and invocation_origin(found[0].invocation_source) == "cli"
+    assert "e" * 24 not in ids(service.list_invocations("acme", {"invocation_source_type": ["simulation-conversation"], "limit": 100}))
+    stored = [r for r in service.workspace.invocations if r["id"] == "e" * 24]
+    assert [r["invocation_source"]["type"] for r in stored] == ["workbench"]  # converted on read; the log is not rewritten
     with pytest.raises(ValidationFailed):
         service.list_invocations("acme", {"conversation_id": ["not-hex"]})
 

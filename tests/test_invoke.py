@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from workbench.core.models import ToolInvocationInstance, invocation_origin
 from workbench.core.service import ToolService
 from workbench.errors import BadRequest, StageFailed, ValidationFailed
 from workbench.settings import Settings
@@ -79,7 +80,9 @@ def test_success_gets_the_params_mode_user_variables_and_logs(service: ToolServi
     assert json.loads(result.output) == {"mode": "conversation-simulation", "params": {"action": "echo", "n": 1}, "user": {"plan": "gold"}, "sensitive": ["pin"]}
     [record] = records(service)
     assert record["logs"] == ["INFO action echo mode conversation-simulation", "printed line"]
-    assert record["invocation_source"]["type"] == "workbench" and record["tool_version"] == {"major": 1, "minor": 0, "patch": 0}
+    assert record["tool_version"] == {"major": 1, "minor": 0, "patch": 0}
+    source = ToolInvocationInstance.model_validate(record).invocation_source  # a simulation run, from the CLI
+    assert source.type == "simulation-conversation" and invocation_origin(source) == "cli"
     assert record["inputs"]["sensitive_user_variables"] == {"pin": "********"}
     assert record["inputs"]["nonsensitive_user_variables"] == {"plan": "gold"}
     assert "98765" not in json.dumps(record)

@@ -1,4 +1,6 @@
-"""The models mirror the API's shapes: the JSON keys of tools-openapi.json, plus the seed's extras."""
+"""The models mirror the API's shapes: the JSON keys of the official SDK's generated models (always)
+and of tools-openapi.json (where it is present), plus the seed's and the workbench's documented
+extras."""
 
 from __future__ import annotations
 
@@ -7,51 +9,62 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from amigo_sdk.generated import model as sdk_models
+
 from workbench.core import models, requests
 from workbench.names import new_id
 
-# (our model, the OpenAPI schema it mirrors, keys the seed document adds)
+# (our model, the OpenAPI schema it mirrors, the SDK's model of it, keys the seed document or the
+# workbench adds)
 MIRRORS = [
-    (models.ToolInstance, "ToolInstance", set()),
-    (models.Tag, "Tag", set()),
-    (models.ToolVersionInstance, "ToolVersionInstance", {"tool_repo"}),
-    (models.Version, "Version", set()),
-    (models.ToolInvocationInstance, "ToolInvocationInstance", {"logs"}),
-    (models.SucceededInvocationStatus, "SucceededInvocationStatus", set()),
-    (models.FailedInvocationStatus, "FailedInvocationStatus", set()),
-    (models.RegularConversationInvocationSource, "RegularConversationInvocationSource", set()),
-    (models.SimulationConversationInvocationSource, "SimulationConversationInvocationSource", set()),
-    (models.StateTransitionInvocationMetadata, "StateTransitionInvocationMetadata", set()),
-    (models.EngageUserInvocationMetadata, "EngageUserInvocationMetadata", set()),
-    (models.ToolCallStateInvocationMetadata, "ToolCallStateInvocationMetadata", set()),
-    (models.Input, "Input", set()),
-    (models.SucceededInvocationResult, "SucceededInvocationResult", set()),
-    (models.FailedInvocationResult, "FailedInvocationResult", set()),
-    (models.ToolUserInfo, "amigo_lib__mongo__collections__tool__Tool__UserInfo", set()),
-    (models.VersionUserInfo, "amigo_lib__mongo__collections__tool_version__ToolVersion__UserInfo", set()),
-    (requests.CreateToolRequest, "src__app__endpoints__tool__create_tool__Request", set()),
-    (requests.CreateToolResponse, "src__app__endpoints__tool__create_tool__Response", set()),
-    (requests.ModifyToolRequest, "src__app__endpoints__tool__modify_tool__Request", set()),
-    (requests.ModifyEnvVarsRequest, "src__app__endpoints__tool__modify_tool_envvars__Request", set()),
-    (requests.EnvVarInsert, "InsertRequest", set()),
-    (requests.EnvVarUpdate, "UpdateRequest", set()),
-    (requests.EnvVarDelete, "src__app__endpoints__tool__modify_tool_envvars__Request__DeleteRequest", set()),
-    (requests.ListToolsResponse, "src__app__endpoints__tool__get_tools__Response", set()),
-    (requests.ToolFilterValues, "src__app__endpoints__tool__get_tools__Response__FilterValues", set()),
-    (requests.ListVersionsResponse, "src__app__endpoints__tool__get_tool_versions__Response", set()),
-    (requests.VersionFilterValues, "src__app__endpoints__tool__get_tool_versions__Response__FilterValues", set()),
-    (requests.ListInvocationsResponse, "src__app__endpoints__tool__get_tool_invocations__Response", set()),
-    (requests.SearchInvocationsResponse, "src__app__endpoints__tool__search_tool_invocations__Response", set()),
-    (requests.InvokeRequest, "src__app__endpoints__tool__invoke_tool_version__Request", set()),
-    (requests.InvokeResponse, "src__app__endpoints__tool__invoke_tool_version__Response", set()),
-    (requests.TestToolRequest, "src__app__endpoints__tool__test_tool__Request", set()),
-    (requests.PublishRequest, "src__app__endpoints__tool__publish_tool_version__Request", {"repo"}),
-    (requests.PublishResponse, "src__app__endpoints__tool__publish_tool_version__Response", set()),
+    (models.ToolInstance, "ToolInstance", "ToolInstance", set()),
+    (models.Tag, "Tag", "Tag", set()),
+    (models.ToolVersionInstance, "ToolVersionInstance", "ToolVersionInstance", {"tool_repo"}),
+    (models.Version, "Version", "Version", set()),
+    (models.ToolInvocationInstance, "ToolInvocationInstance", "ToolInvocationInstance", {"logs"}),
+    (models.SucceededInvocationStatus, "SucceededInvocationStatus", "SucceededInvocationStatus", set()),
+    (models.FailedInvocationStatus, "FailedInvocationStatus", "FailedInvocationStatus", set()),
+    (models.RegularConversationInvocationSource, "RegularConversationInvocationSource", "RegularConversationInvocationSource", set()),
+    (models.SimulationConversationInvocationSource, "SimulationConversationInvocationSource", "SimulationConversationInvocationSource", set()),
+    (models.StateTransitionInvocationMetadata, "StateTransitionInvocationMetadata", "StateTransitionInvocationMetadata", set()),
+    (models.EngageUserInvocationMetadata, "EngageUserInvocationMetadata", "EngageUserInvocationMetadata", set()),
+    (models.ToolCallStateInvocationMetadata, "ToolCallStateInvocationMetadata", "ToolCallStateInvocationMetadata", set()),
+    (models.Input, "Input", "Input", set()),
+    (models.SucceededInvocationResult, "SucceededInvocationResult", "SucceededInvocationResult", set()),
+    (models.FailedInvocationResult, "FailedInvocationResult", "FailedInvocationResult", set()),
+    (models.ToolUserInfo, "amigo_lib__mongo__collections__tool__Tool__UserInfo", "MongoCollectionsToolToolUserInfo", set()),
+    (models.VersionUserInfo, "amigo_lib__mongo__collections__tool_version__ToolVersion__UserInfo", "MongoCollectionsToolVersionToolVersionUserInfo", set()),
+    (requests.CreateToolRequest, "src__app__endpoints__tool__create_tool__Request", "ToolCreateToolRequest", set()),
+    (requests.CreateToolResponse, "src__app__endpoints__tool__create_tool__Response", "ToolCreateToolResponse", set()),
+    (requests.ModifyToolRequest, "src__app__endpoints__tool__modify_tool__Request", "ToolModifyToolRequest", set()),
+    (requests.ModifyEnvVarsRequest, "src__app__endpoints__tool__modify_tool_envvars__Request", "ToolModifyToolEnvvarsRequest", set()),
+    (requests.EnvVarInsert, "InsertRequest", "InsertRequest", set()),
+    (requests.EnvVarUpdate, "UpdateRequest", "UpdateRequest", set()),
+    (requests.EnvVarDelete, "src__app__endpoints__tool__modify_tool_envvars__Request__DeleteRequest", "ToolModifyToolEnvvarsRequestDeleteRequest", set()),
+    (requests.ListToolsResponse, "src__app__endpoints__tool__get_tools__Response", "ToolGetToolsResponse", set()),
+    (requests.ToolFilterValues, "src__app__endpoints__tool__get_tools__Response__FilterValues", "ToolGetToolsResponseFilterValues", set()),
+    (requests.ListVersionsResponse, "src__app__endpoints__tool__get_tool_versions__Response", "ToolGetToolVersionsResponse", set()),
+    (requests.VersionFilterValues, "src__app__endpoints__tool__get_tool_versions__Response__FilterValues", "ToolGetToolVersionsResponseFilterValues", set()),
+    (requests.ListInvocationsResponse, "src__app__endpoints__tool__get_tool_invocations__Response", "ToolGetToolInvocationsResponse", set()),
+    (requests.SearchInvocationsResponse, "src__app__endpoints__tool__search_tool_invocations__Response", "ToolSearchToolInvocationsResponse", {"has_more"}),
+    (requests.InvokeRequest, "src__app__endpoints__tool__invoke_tool_version__Request", "ToolInvokeToolVersionRequest", set()),
+    (requests.InvokeResponse, "src__app__endpoints__tool__invoke_tool_version__Response", "ToolInvokeToolVersionResponse", set()),
+    (requests.TestToolRequest, "src__app__endpoints__tool__test_tool__Request", "ToolTestToolRequest", set()),
+    (requests.PublishRequest, "src__app__endpoints__tool__publish_tool_version__Request", "ToolPublishToolVersionRequest", {"repo"}),
+    (requests.PublishResponse, "src__app__endpoints__tool__publish_tool_version__Response", "ToolPublishToolVersionResponse", set()),
 ]
 
 
-@pytest.mark.parametrize(("model", "schema_name", "seed_extras"), MIRRORS, ids=lambda x: getattr(x, "__name__", None))
-def test_model_has_exactly_the_api_keys(openapi: dict[str, Any], model, schema_name: str, seed_extras: set[str]) -> None:
+@pytest.mark.parametrize(("model", "schema_name", "sdk_name", "seed_extras"), MIRRORS, ids=lambda x: getattr(x, "__name__", None))
+def test_model_has_exactly_the_sdks_keys(model, schema_name: str, sdk_name: str, seed_extras: set[str]) -> None:
+    sdk_model = getattr(sdk_models, sdk_name)
+    sdk_keys = {field.alias or name for name, field in sdk_model.model_fields.items()}
+    our_keys = {field.alias or name for name, field in model.model_fields.items()}
+    assert our_keys == sdk_keys | seed_extras
+
+
+@pytest.mark.parametrize(("model", "schema_name", "sdk_name", "seed_extras"), MIRRORS, ids=lambda x: getattr(x, "__name__", None))
+def test_model_has_exactly_the_api_keys(openapi: dict[str, Any], model, schema_name: str, sdk_name: str, seed_extras: set[str]) -> None:
     schema = openapi["components"]["schemas"][schema_name]
     api_keys = set(schema["properties"])
     our_keys = {field.alias or name for name, field in model.model_fields.items()}
@@ -111,6 +124,30 @@ def test_unknown_variants_and_keys_are_rejected() -> None:
         models.ToolInvocationInstance.model_validate(invocation({"succeeded": True, "output": "x"}, {"type": "phone-call"}))
     with pytest.raises(ValidationError):
         models.Tag.model_validate({"key": "a", "value": "b", "colour": "red"})
+
+
+def test_request_bodies_ignore_unknown_keys_as_the_hosted_api_does() -> None:
+    parsed = requests.CreateToolRequest.model_validate({"name": "a", "description": "d", "tags": {}, "colour": "red"})
+    assert "colour" not in parsed.model_dump()
+
+
+@pytest.mark.parametrize("origin", models.INVOCATION_ORIGINS)
+@pytest.mark.parametrize("mode", ["regular", "conversation-simulation"])
+def test_the_workbenchs_own_runs_are_spec_sources_that_name_their_origin(origin, mode) -> None:
+    raw = invocation({"succeeded": True, "output": "x"}, models.workbench_source(origin, "ada", mode))
+    parsed = models.ToolInvocationInstance.model_validate(raw)
+    assert parsed.invocation_source.type == ("simulation-conversation" if mode == "conversation-simulation" else "regular-conversation")
+    assert models.invocation_origin(parsed.invocation_source) == origin
+    sdk_models.ToolInvocationInstance.model_validate(parsed.model_dump(mode="json"))  # the SDK takes it
+
+
+def test_an_older_workbench_source_reads_as_a_regular_conversation_of_its_user() -> None:
+    raw = invocation({"succeeded": True, "output": "x"}, {"type": "workbench", "user_id": "ada", "interface": "tui"})
+    source = models.ToolInvocationInstance.model_validate(raw).invocation_source
+    assert isinstance(source, models.RegularConversationInvocationSource) and source.user_id == "ada"
+    assert models.invocation_origin(source) == "app"
+    agent = models.ToolInvocationInstance.model_validate(invocation({"succeeded": True, "output": "x"}, {"type": "regular-conversation", "user_id": "u", "conversation_id": None, "interaction_id": None, "invocation_metadata": TOOL_CALL_STATE}))
+    assert models.invocation_origin(agent.invocation_source) is None
 
 
 def test_input_defaults_user_variables_and_checks_their_names() -> None:

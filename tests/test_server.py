@@ -3,55 +3,19 @@ status, its documented errors, authentication, rate limits, and long operations.
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
+from served import SECRET, Running, error, sign_in, spec_input
 
 from workbench.core.events import IndexProgress, PublishProgress
 from workbench.core.service import ToolService
-from workbench.repo.samples import build_sample_repository
-from workbench.server.app import create_app
 from workbench.synthetic import generate_invocations
 
-SECRET = "server-secret-VALUE-5"
-
-
-class Running:
-    def __init__(self, service: ToolService, strict: bool = False) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(create_app(service, strict_limits=strict), host="127.0.0.1", port=self.port, log_level="error"))  # noqa
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def api(service: ToolService, repo_path):
-    build_sample_repository(repo_path)
-    running = Running(service)
-    yield running
-    running.stop()
-
-
-def sign_in(url: str, service: ToolService, org: str = "acme", user: str = "ada") -> httpx.Client:
-    created = service.create_api_key(org, user)
-    key_id, secret = created.id, created.secret
-    response = httpx.post(f"{url}/v1/{org}/user/signin_with_api_key", headers={"x-api-key": secret, "x-api-key-id": key_id, "x-user-id": user})
-    assert response.status_code == 200 and set(response.json()) == {"id_token", "expires_at"}
-    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {response.json()['id_token']}"}, timeout=120)
+def api(served):
+    return served
 
 
 def caught_up(service: ToolService) -> threading.Event:
@@ -67,12 +31,6 @@ def client(api, service: ToolService) -> httpx.Client:
         yield c
 
 
-def error(response: httpx.Response, status: int, fragment: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert fragment in body["detail"] and body["code"]
-
-
 def test_the_whole_life_of_a_tool_over_http(client: httpx.Client, service: ToolService) -> None:
     created = client.post("/v1/acme/tool/", json={"name": "crm_account", "description": "Accounts", "tags": {"team": "sales", "pii": None}})
     assert created.status_code == 201 and list(created.json()) == ["id"]
@@ -84,14 +42,14 @@ def test_the_whole_life_of_a_tool_over_http(client: httpx.Client, service: ToolS
     assert modified.status_code == 204 and modified.content == b""
     envvars = client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "CRM_BASE_URL", "value": "u", "is_secret": False}, {"name": "CRM_API_TOKEN", "value": SECRET, "is_secret": True}]})
     assert envvars.status_code == 204
-    tested = client.post("/v1/acme/tool/test", json={"inputs": [{"input_parameters": {"account_id": "c-17"}, "invocation_mode": "regular"}], "commit_branch": "main", "project_path": "crm_account", "required_envvars": {"CRM_BASE_URL": "u"}, "required_secret_envvars": {"CRM_API_TOKEN": SECRET}})
+    tested = client.post("/v1/acme/tool/test", json={"inputs": [spec_input({"account_id": "c-17"})], "commit_branch": "main", "project_path": "crm_account", "required_envvars": {"CRM_BASE_URL": "u"}, "required_secret_envvars": {"CRM_API_TOKEN": SECRET}})
     assert tested.status_code == 200 and tested.json()["invocation_results"][0]["succeeded"] is True
     published = client.post(f"/v1/acme/tool/{tool_id}/version", json={"repo": "main", "project_path": "crm_account", "bump_type": "major"})
     assert published.status_code == 201 and published.json() == {"new_version": "1.0.0"}
     versions = client.get(f"/v1/acme/tool/{tool_id}/version", params={"versions": ">=1", "limit": 10})
     assert versions.status_code == 200 and versions.json()["tool_versions"][0]["creator"] == {"user_id": "ada", "user_org_id": "acme"}
     indexed = caught_up(service)
-    invoked = client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {"account_id": "c-17"}, "invocation_mode": "regular"}, {"input_parameters": {"account_id": "c-2"}, "invocation_mode": "conversation-simulation"}]})
+    invoked = client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [spec_input({"account_id": "c-17"}), spec_input({"account_id": "c-2"}, "conversation-simulation")]})
     assert invoked.status_code == 200 and [r["succeeded"] for r in invoked.json()["invocation_results"]] == [True, True]
     history = client.get("/v1/acme/tool/invocation", params=[("tool_id", tool_id), ("version", ">=1"), ("limit", 10)])
     assert history.status_code == 200 and set(history.json()) == {"tool_invocations", "has_more", "continuation_token"}
@@ -99,9 +57,9 @@ def test_the_whole_life_of_a_tool_over_http(client: httpx.Client, service: ToolS
     assert SECRET not in history.text and "Bearer ********" in history.text
     assert indexed.wait(60), "the server's background indexer never caught up"  # indexed in the background
     found = client.get("/v1/acme/tool/invocation/search", params=[("query", "gold"), ("query_against", "invocation_status.output")])
-    assert found.status_code == 200 and list(found.json()) == ["tool_invocations"] and len(found.json()["tool_invocations"]) == 1
+    assert found.status_code == 200 and list(found.json()) == ["tool_invocations", "has_more"] and len(found.json()["tool_invocations"]) == 1
     assert client.delete(f"/v1/acme/tool/{tool_id}/version/%3E%3D1,%3C2").status_code == 204
-    error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}]}), 404, "deprecated")
+    error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [spec_input({})]}), 404, "deprecated")
     assert client.delete(f"/v1/acme/tool/{tool_id}").status_code == 204
     scaffold = client.get("/v1/acme/tool/amigo_tool_scaffold.tar.gz")
     assert scaffold.status_code == 200 and scaffold.content[:2] == b"\x1f\x8b"
@@ -111,11 +69,11 @@ def test_documented_errors(client: httpx.Client, service: ToolService, tools_rep
     tool_id = client.post("/v1/acme/tool/", json={"name": "dup", "description": "d", "tags": {}}).json()["id"]
     error(client.post("/v1/acme/tool/", json={"name": "dup", "description": "d", "tags": {}}), 409, "already exists")
     error(client.post("/v1/acme/tool/", json={"name": "Bad Name", "description": "d", "tags": {}}), 422, "name")
-    error(client.post("/v1/acme/tool/", json={"name": "x"}), 422, "description")
+    error(client.post("/v1/acme/tool/", json={"name": "x", "tags": {}}), 422, "description")
     error(client.post("/v1/acme/tool/", content=b"{not json", headers={"content-type": "application/json"}), 422, "request")
     error(client.get("/v1/acme/tool/", params={"limit": 0}), 422, "limit")
     error(client.post(f"/v1/acme/tool/{'f' * 24}", json={"description": "x"}), 404, "does not exist")
-    error(client.post("/v1/acme/tool/not-an-id", json={"description": "x"}), 422, "24 lowercase hex")
+    error(client.post("/v1/acme/tool/not-an-id", json={"description": "x"}), 422, "tool_id")
     client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "A", "value": "1", "is_secret": False}]})
     error(client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "A", "value": "1", "is_secret": False}]}), 409, "already exists")
     error(client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"deletes": [{"name": "MISSING"}]}), 400, "does not exist")
@@ -123,13 +81,13 @@ def test_documented_errors(client: httpx.Client, service: ToolService, tools_rep
     assert SECRET not in client.post(f"/v1/acme/tool/{tool_id}/envvar", json={"inserts": [{"name": "lower", "value": SECRET, "is_secret": True}]}).text
     error(client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "nowhere", "bump_type": "major"}), 404, "project directory")
     error(client.post(f"/v1/acme/tool/{tool_id}/version", json={"project_path": "x", "bump_type": "huge"}), 422, "bump_type")
-    error(client.post("/v1/acme/tool/test", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}], "commit_branch": "main", "project_path": "crm_account", "required_envvars": {"A": "1"}, "required_secret_envvars": {"A": "2"}}), 400, "both a secret and a non-secret")
-    error(client.post("/v1/acme/tool/test", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}], "commit_branch": "nope", "project_path": "crm_account", "required_envvars": {}, "required_secret_envvars": {}}), 404, "branch 'nope'")
+    error(client.post("/v1/acme/tool/test", json={"inputs": [spec_input({})], "commit_branch": "main", "project_path": "crm_account", "required_envvars": {"A": "1"}, "required_secret_envvars": {"A": "2"}}), 400, "both a secret and a non-secret")
+    error(client.post("/v1/acme/tool/test", json={"inputs": [spec_input({})], "commit_branch": "nope", "project_path": "crm_account", "required_envvars": {}, "required_secret_envvars": {}}), 404, "branch 'nope'")
     error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": []}), 422, "inputs")
-    error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [{"input_parameters": {}, "invocation_mode": "regular"}]}), 404, "no active version")
+    error(client.post(f"/v1/acme/tool/{tool_id}/version/1.0.0/invoke", json={"inputs": [spec_input({})]}), 404, "no active version")
     error(client.get("/v1/acme/tool/invocation", params=[("tool_id", tool_id), ("tool_id", "a" * 24), ("version", ">=1")]), 400, "same number of times")
-    assert client.get("/v1/acme/tool/invocation/search", params={"query": '"unclosed'}).status_code == 200  # plain text always searches
-    error(client.get("/v1/acme/tool/invocation/search"), 422, "query")
+    assert client.get("/v1/acme/tool/invocation/search", params={"query": '"unclosed', "query_against": "logs"}).status_code == 200  # plain text always searches
+    error(client.get("/v1/acme/tool/invocation/search", params={"query_against": "logs"}), 422, "query")
     error(client.delete(f"/v1/acme/tool/{tool_id}/version/not-a-constraint"), 422, "PEP 440")
     error(client.get(f"/v1/acme/tool/{tool_id}/version", params={"limit": 51}), 422, "limit")
 
@@ -139,6 +97,7 @@ def test_authentication(api, service: ToolService) -> None:
     key_id, secret = created.id, created.secret
     bad = httpx.post(f"{api.url}/v1/acme/user/signin_with_api_key", headers={"x-api-key": "wrong", "x-api-key-id": key_id, "x-user-id": "ada"})
     error(bad, 401, "invalid API key")
+    service.create_api_key("other", "olga")
     error(httpx.post(f"{api.url}/v1/other/user/signin_with_api_key", headers={"x-api-key": secret, "x-api-key-id": key_id, "x-user-id": "ada"}), 401, "invalid API key")
     error(httpx.get(f"{api.url}/v1/acme/tool/"), 401, "missing credentials")
     error(httpx.get(f"{api.url}/v1/acme/tool/", headers={"Authorization": "Bearer forged.token"}), 401, "invalid token")
@@ -242,8 +201,8 @@ def test_the_cli_main_flow_in_remote_mode(api, service: ToolService, run_cli, mo
     assert code == 1 and "not available in remote mode" in err
     code, out, err = run_cli("deprecate", "crm_account", "--versions", ">=1")
     assert code == 0 and "deprecated 1.0.0" in out
-    code, _, err = run_cli("tool", "create", "Bad Name", "--description", "d")
-    assert code == 1 and "HTTP 422 from the server" in err
+    code, _, err = run_cli("tool", "create", "crm_account", "--description", "again")
+    assert code == 1 and "HTTP 409 from the server" in err
     assert service.get_tool("acme", tool_id).secret_envvars == ["CRM_API_TOKEN"]  # it happened on the server
     assert not (tmp_path / "elsewhere" / "metadata.json").exists()
     monkeypatch.setenv("WORKBENCH_API_KEY", "wrong")

@@ -63,7 +63,7 @@ WRITE_FOREVER = """
     service = ToolService()
     i = 0
     while True:
-        service.create_tool("acme", {"name": f"t_{i}", "description": "x" * 200_000, "tags": {}})
+        service.create_tool("acme", {"name": f"t_{i}", "description": "x" * 4_000, "tags": {}})  # the largest description the service takes
         service.modify_envvars("acme", service.find_tool("acme", f"t_{i}").id, {"inserts": [{"name": "TOKEN", "value": "hidden-" + str(i), "is_secret": True}]})
         i += 1
 """

@@ -55,9 +55,9 @@ class TestCreate:
         second = make_tool("dup")  # the name is free again once the tool is deprecated
         assert second != first
 
-    def test_unknown_fields_and_bad_orgs_are_422(self, service: ToolService) -> None:
-        with pytest.raises(ValidationFailed, match="colour"):
-            service.create_tool("acme", {"name": "x", "description": "d", "tags": {}, "colour": "red"})
+    def test_unknown_fields_are_ignored_as_the_hosted_api_does_and_bad_orgs_are_422(self, service: ToolService) -> None:
+        created = service.create_tool("acme", {"name": "x", "description": "d", "tags": {}, "colour": "red"})
+        assert "colour" not in service.get_tool("acme", created.id).model_dump()
         with pytest.raises(ValidationFailed, match="organization"):
             service.create_tool("../etc", {"name": "x", "description": "d", "tags": {}})
 
@@ -119,8 +119,7 @@ class TestList:
         assert names(second) == ["delta"] and not second.has_more and second.continuation_token is None
         assert second.filter_values is None  # only the first page carries filter values
         assert names(service.list_tools("acme", {"continuation_token": 99})) == []
-        with pytest.raises(ValidationFailed):
-            service.list_tools("acme", {"continuation_token": -1})
+        assert names(service.list_tools("acme", {"continuation_token": -1, "sort_by": ["+name"], "limit": 3})) == names(first)  # reads as the start
 
     def test_filter_values_list_every_tag_of_the_org(self, service: ToolService, catalog) -> None:
         values = service.list_tools("acme", {"tag": ["team:core"]}).filter_values

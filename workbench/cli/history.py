@@ -10,18 +10,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.text import Text
 
 from workbench.cli.common import Env, command_options, parse_bool, print_fields, print_json, print_table
-from workbench.core.models import ToolInvocationInstance
+from workbench.core.models import INVOCATION_SOURCE_TYPES, ToolInvocationInstance, invocation_origin
 from workbench.core.requests import QUERY_AGAINST_FIELDS
 from workbench.core.results import snippet_pieces
 
-SOURCE_CHOICES = click.Choice(["regular-conversation", "simulation-conversation", "workbench", "conversation", "simulation"])
+SOURCE_CHOICES = click.Choice(INVOCATION_SOURCE_TYPES)
 
 
 def filter_options(func):
     for option in reversed(
         [
             click.option("--tool", "tools", multiple=True, help="A tool (name or id); repeatable."),
-            click.option("--source-type", "source_types", multiple=True, type=SOURCE_CHOICES, help="Repeatable."),
+            click.option("--source-type", "source_types", multiple=True, type=SOURCE_CHOICES, help="Repeatable. The workbench's own runs are regular conversations (or simulations, in conversation-simulation mode); SOURCE shows cli/app/api for them."),
             click.option("--conversation-id", "conversation_ids", multiple=True, help="Repeatable."),
             click.option("--run-id", "run_ids", multiple=True, help="A simulation unit test set run id; repeatable."),
             click.option("--succeeded", type=click.Choice(["true", "false"]), default=None),
@@ -49,6 +49,12 @@ def _summary(inv: ToolInvocationInstance) -> str:
     status = inv.invocation_status
     text = status.output if status.succeeded else f"{status.exception_type}: {status.exception_message}"
     return " ".join(text.split())[:80]
+
+
+def _source(inv: ToolInvocationInstance) -> str:
+    """The source type, and for the workbench's own runs which face ran them."""
+    origin = invocation_origin(inv.invocation_source)
+    return f"{inv.invocation_source.type} ({origin})" if origin else inv.invocation_source.type
 
 
 @click.command("history")
@@ -89,7 +95,7 @@ def history(env: Env, tools, source_types, conversation_ids, run_ids, succeeded,
                 inv.id,
                 names.get(inv.tool_id, inv.tool_id),
                 str(inv.tool_version),
-                inv.invocation_source.type,
+                _source(inv),
                 "yes" if inv.invocation_status.succeeded else "no",
                 inv.duration_ms,
                 _summary(inv),
@@ -131,7 +137,7 @@ def search(env: Env, query, fields, tools, source_types, conversation_ids, run_i
         if progress.live.is_started:
             progress.stop()
     if env.as_json:
-        print_json({"tool_invocations": [hit.invocation.model_dump(mode="json") for hit in page.hits]})
+        print_json({"tool_invocations": [hit.invocation.model_dump(mode="json") for hit in page.hits], "has_more": page.has_more})
         return
     out = Console(highlight=False)
     names = _tool_names(env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from workbench.cli.common import Env, command_options, print_json, print_table
+from workbench.core.permissions import DEFAULT_ROLE, ROLE_SUMMARIES, ROLES
 
 
 @click.command("serve")
@@ -27,19 +28,23 @@ def apikey_group() -> None:
     """API keys for signing in to `workbench serve` (per organization)."""
 
 
+ROLE_HELP = "; ".join(f"{role}: {summary}" for role, summary in ROLE_SUMMARIES.items())
+
+
 @apikey_group.command("create")
 @click.option("--user", "user_id", default=None, help="The user the key signs in as (default: $WORKBENCH_USER or your login).")
 @click.option("--name", default="", help="A note to recognise the key by.")
+@click.option("--role", type=click.Choice(ROLES), default=DEFAULT_ROLE, show_default=True, help=f"What the key may do. {ROLE_HELP}.")
 @command_options
-def create(env: Env, user_id: str | None, name: str) -> None:
+def create(env: Env, user_id: str | None, name: str, role: str) -> None:
     """Create a key; its secret is shown this once and never again."""
     user = user_id or env.settings.user
-    created = env.service.create_api_key(env.org, user, name)
+    created = env.service.create_api_key(env.org, user, name, role)
     key_id, secret = created.id, created.secret
     if env.as_json:
-        print_json({"id": key_id, "secret": secret, "org_id": env.org, "user_id": user})
+        print_json({"id": key_id, "secret": secret, "org_id": env.org, "user_id": user, "role": role})
         return
-    click.echo(f"API key for user {user} in organization {env.org} (the secret is shown only now):")
+    click.echo(f"API key ({role}) for user {user} in organization {env.org} (the secret is shown only now):")
     click.echo(f"  x-api-key-id: {key_id}")
     click.echo(f"  x-api-key:    {secret}")
     click.echo(f"  x-user-id:    {user}")
@@ -48,12 +53,16 @@ def create(env: Env, user_id: str | None, name: str) -> None:
 @apikey_group.command("list")
 @command_options
 def list_keys(env: Env) -> None:
-    """The organization's keys (never their secrets)."""
+    """The organization's keys and their roles (never their secrets)."""
     keys = env.service.list_api_keys(env.org)
     if env.as_json:
         print_json(keys)
         return
-    print_table(f"API keys of {env.org}", ["ID", "USER", "NAME", "CREATED", "STATE"], ([k.id, k.user_id, k.name, f"{k.created_at:%Y-%m-%d %H:%M:%S}", "revoked" if k.revoked else "active"] for k in keys))
+    print_table(
+        f"API keys of {env.org}",
+        ["ID", "USER", "ROLE", "NAME", "CREATED", "STATE"],
+        ([k.id, k.user_id, k.role, k.name, f"{k.created_at:%Y-%m-%d %H:%M:%S}", "revoked" if k.revoked else "active"] for k in keys),
+    )
 
 
 @apikey_group.command("revoke")

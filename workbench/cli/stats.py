@@ -13,11 +13,12 @@ from rich.text import Text
 
 from workbench.cli.common import Env, command_options, fail, print_json, print_table
 from workbench.core.insight_text import number, percent, size_histogram, sparkline
+from workbench.core.models import INVOCATION_SOURCE_TYPES
 
 if TYPE_CHECKING:
     from workbench.core.insight_models import ToolStats, VersionStats
 
-SOURCE_CHOICES = click.Choice(["regular-conversation", "simulation-conversation", "workbench", "conversation", "simulation"])
+SOURCE_CHOICES = click.Choice(INVOCATION_SOURCE_TYPES)
 
 
 def console() -> Console:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.core.events import Event
-from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance
+from workbench.core.permissions import DEFAULT_ROLE
+from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
 from workbench.core.requests import (
     CreateToolResponse,
     InvokeResponse,
@@ -137,13 +138,14 @@ class ToolsApi(Protocol):
     # -- running ------------------------------------------------------------------------------
 
     def invoke_version(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> InvokeResponse:
-        """Run 1 to 10 inputs against a version in parallel, and record each."""
+        """Run 1 to 10 inputs against a version in parallel, and record each with the spec's source
+        for its mode, naming ``origin``, the face that ran it (see ``models.invocation_origin``)."""
         ...
 
     def invoke_outcomes(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> list[Outcome]:
         """What invoke_version does, with each result's logs and persistence outcomes."""
         ...
@@ -315,8 +317,9 @@ class ToolsApi(Protocol):
         """Remove stopped containers and the images of deprecated versions and test builds."""
         ...
 
-    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> CreatedApiKey:
-        """A new API key; its secret is shown once and only its hash is kept."""
+    def create_api_key(self, org_id: str, user_id: str, name: str = "", role: str = DEFAULT_ROLE) -> CreatedApiKey:
+        """A new API key with a role (``core.permissions.ROLES``: viewer, developer, admin); its
+        secret is shown once and only its hash is kept."""
         ...
 
     def list_api_keys(self, org_id: str) -> list[ApiKeyInfo]:
@@ -335,10 +338,19 @@ class ServedApi(ToolsApi, Protocol):
         """A token for a valid API key of the org and its user; 401 otherwise."""
         ...
 
-    def authenticate(self, token: str | None) -> Identity:
-        """Who a bearer token is; 401 if it is missing, forged, expired or revoked."""
+    def authenticate(self, token: str | None, username: str | None = None) -> Identity:
+        """Who a token is; 401 if it is missing, forged, expired or revoked, or if Basic
+        authentication's ``username`` is not ``{org_id}_{user_id}`` of the token."""
         ...
 
-    def authorize(self, identity: Identity, org_id: str, header_org: str | None) -> None:
-        """401/403 unless the token may act on the path's organization."""
+    def authorize(
+        self, identity: Identity, org_id: str, header_org: str | None, operation: str | None = None, tool_id: str | None = None, request: ModelOrDict = None
+    ) -> None:
+        """401/403 unless the token may act on the path's organization, and 403 "Missing required
+        permissions" unless its key's role grants what ``operation`` needs (a change of variables,
+        given as ``request``, that touches a secret needs ``Tool:ManageSecrets`` too)."""
+        ...
+
+    def organization_exists(self, org_id: str) -> bool:
+        """Whether the org exists here (it has API keys or tools)."""
         ...

@@ -3,12 +3,12 @@ one, and full-text search with highlighted snippets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from workbench.core.invocation_list import InvocationListQuery, listed_extras
 from workbench.core.listing import parse_sort_by
-from workbench.core.models import ToolInvocationInstance, utcnow
+from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance, utcnow
 from workbench.core.requests import (
     InvocationFilters,
     ListInvocationsResponse,
@@ -22,20 +22,13 @@ from workbench.errors import BadRequest, NotFound, ServiceUnavailable, Workbench
 from workbench.search import IndexUnusable, Indexer, SearchFilters, SearchIndex, SearchRequest, SearchResult, index_fields, snippets
 from workbench.store.invocation_queries import SORT_COLUMNS, InvocationFilter, InvocationQueries, ToolSelection
 
-SOURCE_TYPES = {
-    "regular-conversation": "regular-conversation",
-    "simulation-conversation": "simulation-conversation",
-    "workbench": "workbench",
-    "conversation": "regular-conversation",  # the seed document's short names
-    "simulation": "simulation-conversation",
-}
-
-
-def _source_types(raw: list[str]) -> list[str]:
-    unknown = [t for t in raw if t not in SOURCE_TYPES]
-    if unknown:
-        raise BadRequest(f"unknown invocation_source_type {', '.join(unknown)}; allowed: {', '.join(SOURCE_TYPES)}")
-    return sorted({SOURCE_TYPES[t] for t in raw})
+def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
+    """The source types as the catalog and the index hold them: a regular conversation includes
+    the runs older workbenches recorded as ``workbench`` (they read as regular conversations)."""
+    stored: set[str] = set(types)
+    if "regular-conversation" in stored:
+        stored.add(LEGACY_SOURCE_TYPE)
+    return sorted(stored)
 
 
 class History:
@@ -50,7 +43,10 @@ class History:
     # -- listing ------------------------------------------------------------------------------
 
     def _filter(self, org_id: str, q: InvocationFilters, versions: list[str] | None = None, listed: InvocationListQuery | None = None) -> InvocationFilter:
-        if versions is not None and len(q.tool_id) != len(versions):
+        """The catalog's filter; ``versions`` pair with ``q.tool_id`` by position (none given:
+        any version of each tool); ``listed`` adds the list's extra filters (date range,
+        exception types)."""
+        if versions and len(q.tool_id) != len(versions):
             raise BadRequest(
                 f"tool_id and version pair up by position and must be given the same number of times; got {len(q.tool_id)} tool_id and {len(versions)} version"
             )
@@ -66,7 +62,7 @@ class History:
         return InvocationFilter(
             org_id=org_id,
             tools=tuple(selections),
-            source_types=tuple(_source_types(q.invocation_source_type)),
+            source_types=tuple(_stored_source_types(q.invocation_source_type)),
             conversation_ids=tuple(q.conversation_id),
             sim_run_ids=tuple(q.simulation_unit_test_set_run_id),
             succeeded=q.succeeded,
@@ -74,11 +70,16 @@ class History:
         )
 
     def list_invocations(self, org_id: str, query: ModelOrDict = None) -> ListInvocationsResponse:
-        """A page of the org's invocations, newest first unless sorted otherwise."""
+        """A page of the org's invocations, newest first unless sorted otherwise. A page of
+        ``limit=0`` is empty and last (``has_more`` false), so a client following the tokens
+        always stops."""
         check_org(org_id)
         q = parse(InvocationListQuery, query, "list-invocations query")
         sort = parse_sort_by(q.sort_by, {name: name for name in SORT_COLUMNS})
-        locations, has_more = self.queries.page(self._filter(org_id, q, q.version, q), sort, q.limit, q.continuation_token)
+        where = self._filter(org_id, q, q.version, q)
+        if q.limit == 0:
+            return ListInvocationsResponse(tool_invocations=[], has_more=False, continuation_token=None)
+        locations, has_more = self.queries.page(where, sort, q.limit, q.continuation_token)
         return ListInvocationsResponse(
             tool_invocations=[ToolInvocationInstance.model_validate(r) for r in self.queries.records(locations)],
             has_more=has_more,
@@ -104,19 +105,25 @@ class History:
     def search_page(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchPage:
         """Full-text search with the filters; hits newest first (or by relevance) with snippets.
 
-        Plain text always searches (the query language is an extra). If the index is missing,
-        damaged or of an older schema or engine, it is rebuilt (or a killed rebuild resumed): here
-        with ``on_rebuild`` reporting progress, else in the background while this answers 503.
+        Plain text always searches (the query language is an extra); a blank query selects by
+        the filters alone (newest first), and one without a letter or digit finds nothing, so what
+        people type never fails. If the index is missing, damaged or of an older schema or
+        engine, it is rebuilt (or a killed rebuild resumed): here with ``on_rebuild`` reporting
+        progress, else in the background while this answers 503.
         """
         check_org(org_id)
         q = parse(SearchInvocationsQuery, query, "search query")
+        if not q.query.strip():
+            return self._filtered_page(org_id, q)
+        if not any(char.isalnum() for char in q.query):
+            return SearchPage(hits=[], has_more=False)
         request = SearchRequest(
             text=q.query,
-            fields=index_fields(q.query_against),
+            fields=index_fields(list(q.query_against)),
             filters=SearchFilters(
                 org_id,
                 tool_id=list(q.tool_id),
-                source_type=_source_types(q.invocation_source_type),
+                source_type=_stored_source_types(q.invocation_source_type),
                 conversation_id=list(q.conversation_id),
                 sim_run_id=list(q.simulation_unit_test_set_run_id),
                 succeeded=q.succeeded,
@@ -134,6 +141,11 @@ class History:
             read_literally=result.query.reason if result.query.literal else None,
         )
 
+    def _filtered_page(self, org_id: str, q: SearchInvocationsQuery) -> SearchPage:
+        """A blank search: the newest invocations the filters select, from the catalog."""
+        locations, has_more = self.queries.page(self._filter(org_id, q), [], q.limit, 0)
+        return SearchPage(hits=[SearchHit(ToolInvocationInstance.model_validate(r), {}, 0.0) for r in self.queries.records(locations)], has_more=has_more)
+
     def _search(self, request: SearchRequest, on_rebuild: Progress | None) -> SearchResult:
         index = self.search_index
         for _ in range(2):
@@ -149,8 +161,9 @@ class History:
         raise ServiceUnavailable("the search index could not be rebuilt; see `workbench doctor`")
 
     def search_invocations(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchInvocationsResponse:
-        """The API's search: the matching invocations."""
-        return SearchInvocationsResponse(tool_invocations=[hit.invocation for hit in self.search_page(org_id, query, on_rebuild).hits])
+        """The API's search: the matching invocations, and whether more match (a workbench extra)."""
+        page = self.search_page(org_id, query, on_rebuild)
+        return SearchInvocationsResponse(tool_invocations=[hit.invocation for hit in page.hits], has_more=page.has_more)
 
     # -- the index ----------------------------------------------------------------------------
 

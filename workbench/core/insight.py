@@ -26,6 +26,7 @@ from workbench.core.insight_models import (
     VersionStats,
 )
 from workbench.core.lookup import require_tool
+from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType
 from workbench.core.persistence import PERSISTENCE_THRESHOLD
 from workbench.core.running import OUTPUT_LIMIT
 from workbench.core.time_window import epoch_ms, window
@@ -36,20 +37,23 @@ from workbench.names import version_label
 from workbench.store.invocation_stats import InvocationStats, StatsScope, Sums, VersionKey, VersionTotals, hour_of
 from workbench.store.tables import Metadata
 
-SOURCE_TYPES = ("regular-conversation", "simulation-conversation", "workbench")
-SOURCE_ALIASES = {"conversation": "regular-conversation", "simulation": "simulation-conversation"}
 SIZE_EDGES = tuple(range(0, OUTPUT_LIMIT + 1, 1000))  # 1,000-character bins to the limit, then one beyond
 MAX_BUCKETS = 1000
 AUTO_HOURS_UP_TO = timedelta(days=3)
 STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
-def source_types(raw: list[str]) -> tuple[str, ...]:
-    """The source types asked for, by their full or short names; 400 for others."""
-    unknown = [t for t in raw if t not in SOURCE_TYPES and t not in SOURCE_ALIASES]
-    if unknown:
-        raise BadRequest(f"unknown invocation_source_type {', '.join(unknown)}; allowed: {', '.join([*SOURCE_TYPES, *SOURCE_ALIASES])}")
-    return tuple(sorted({SOURCE_ALIASES.get(t, t) for t in raw}))
+def stored_source_types(types: list[InvocationSourceType]) -> tuple[str, ...]:
+    """The source types as the catalog holds them: a regular conversation includes the runs older
+    workbenches recorded as ``workbench`` (they read as regular conversations)."""
+    stored: set[str] = set(types)
+    if "regular-conversation" in stored:
+        stored.add(LEGACY_SOURCE_TYPE)
+    return tuple(sorted(stored))
+
+
+def spec_source_type(stored: str) -> str:
+    return "regular-conversation" if stored == LEGACY_SOURCE_TYPE else stored
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -82,7 +86,7 @@ class Insight:
         with self.metadata.read() as view:
             tool = require_tool(view, org_id, tool_id)
         since, until = window(q.since, q.until, self.clock())
-        scope = StatsScope(org_id, tool_id, epoch_ms(since), epoch_ms(until), source_types(q.invocation_source_type), tuple(q.invocation_mode))
+        scope = StatsScope(org_id, tool_id, epoch_ms(since), epoch_ms(until), stored_source_types(q.invocation_source_type), tuple(q.invocation_mode))
         constraint = VersionConstraint(q.version) if q.version else None
         self.stats.sync()
         totals = [t for t in self.stats.totals(scope) if constraint is None or constraint.matches(*t.version)]
@@ -136,8 +140,16 @@ class Insight:
                 histogram=[HistogramBin(low=low, high=high, count=count) for low, high, count in zip(edges, edges[1:], histogram)],  # type: ignore[arg-type]
             ),
             exceptions=[ExceptionCount(exception_type=kind, count=count, share=_rate(count, failed) or 0.0) for kind, count in exceptions[:top]],
-            by_source=[SourceCount(source_type=name, count=s.count, succeeded=s.succeeded) for name, s in sorted(totals.by_source.items())],
+            by_source=self._by_source(totals),
         )
+
+    @staticmethod
+    def _by_source(totals: VersionTotals) -> list[SourceCount]:
+        """Counts per source type, older workbenches' own runs counted as regular conversations."""
+        merged: dict[str, Sums] = {}
+        for name, sums in totals.by_source.items():
+            merged.setdefault(spec_source_type(name), Sums()).merge(sums)
+        return [SourceCount(source_type=name, count=s.count, succeeded=s.succeeded) for name, s in sorted(merged.items())]
 
     def _series_range(
         self, wanted: str, since: datetime | None, until: datetime | None, totals: list[VersionTotals]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from workbench.core.models import ApiModel, Input, InvocationMode
+from workbench.core.models import ApiModel, Input, InvocationMode, InvocationSourceType
 from workbench.core.requests import ProjectPath
 from workbench.core.time_window import TIME_BOUND_HELP
 
@@ -27,7 +27,7 @@ class StatsQuery(ApiModel):
     version: str | None = Field(default=None, description="A PEP 440 constraint or an exact version; every version when empty.")
     since: str | None = Field(default=None, description=f"From ({TIME_BOUND_HELP}).")
     until: str | None = Field(default=None, description=f"Until, exclusive ({TIME_BOUND_HELP}).")
-    invocation_source_type: list[str] = Field(default_factory=list)
+    invocation_source_type: list[InvocationSourceType] = Field(default_factory=list)
     invocation_mode: list[InvocationMode] = Field(default_factory=list)
     bucket: Literal["auto", "hour", "day", "none"] = Field(default="auto", description="The time series' step: auto is hours for up to 3 days, else days.")
     top_exceptions: int = Field(default=5, ge=0, le=50)

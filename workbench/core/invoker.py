@@ -8,7 +8,7 @@ from datetime import datetime
 from workbench.core.envvars import EnvVars
 from workbench.core.events import EventBus, InvocationsRecorded
 from workbench.core.lookup import require_tool
-from workbench.core.models import InvocationSource, ToolInvocationInstance, WorkbenchInvocationSource
+from workbench.core.models import InvocationOrigin, InvocationSource, ToolInvocationInstance, workbench_source
 from workbench.core.requests import InvokeRequest, InvokeResponse
 from workbench.core.results import Outcome
 from workbench.core.running import run_inputs, validate_inputs
@@ -50,10 +50,19 @@ class Invoker:
         self.timeout = timeout
 
     def invoke_outcomes(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self,
+        org_id: str,
+        tool_id: str,
+        version: str,
+        request: ModelOrDict,
+        user_id: str | None = None,
+        origin: InvocationOrigin = "cli",
+        source: InvocationSource | None = None,
     ) -> list[Outcome]:
         """Run the inputs against ``version`` (exact, or the highest active match of a constraint)
-        and record each; returns each input's result with its (masked) logs.
+        and record each; returns each input's result with its (masked) logs. Each is recorded
+        with the spec's source for its mode, naming ``origin`` (the face that ran it); a
+        simulated conversation gives its own ``source`` (run ids, the place in the graph).
 
         400 if an input does not match the version's input schema; 404 for an unknown tool or a
         missing or deprecated version. A tool's failure is a failed result, not an error.
@@ -71,9 +80,9 @@ class Invoker:
         validate_inputs(chosen.input_schema, req.inputs)
         build = self.runtimes.load(build_record)
         outcomes = run_inputs(self.runtimes.named(build.runner), build, req.inputs, environment.all, list(environment.secret.values()), self.timeout)
-        invocation_source = source or WorkbenchInvocationSource(user_id=user_id or self.default_user)
+        user = user_id or self.default_user
         records = []
-        for outcome in outcomes:
+        for item, outcome in zip(req.inputs, outcomes):
             now = self.clock()
             instance = ToolInvocationInstance.model_validate(
                 {
@@ -82,7 +91,7 @@ class Invoker:
                     "created_at": now,
                     "updated_at": now,
                     "invocation_status": outcome.result.model_dump(mode="json", exclude={"duration_ms"}),
-                    "invocation_source": invocation_source,
+                    "invocation_source": source or workbench_source(origin, user, item.invocation_mode),
                     "logs": outcome.logs,
                     "duration_ms": outcome.result.duration_ms,
                     "tool_id": tool_id,
@@ -98,10 +107,10 @@ class Invoker:
         return outcomes
 
     def invoke_version(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> InvokeResponse:
         """The API's invoke: each input's result."""
-        return InvokeResponse(invocation_results=[o.result for o in self.invoke_outcomes(org_id, tool_id, version, request, user_id, source)])
+        return InvokeResponse(invocation_results=[o.result for o in self.invoke_outcomes(org_id, tool_id, version, request, user_id, origin)])
 
     def import_invocations(self, records: list[ToolInvocationInstance]) -> int:
         """Append invocations made elsewhere (a generated demo history) to the log, as recorded."""

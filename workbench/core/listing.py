@@ -35,7 +35,10 @@ def sort_records(items: list[T], keys: list[tuple[SortKey, bool]]) -> list[T]:
 
 
 def paginate(items: Sequence[T], limit: int, continuation_token: int) -> tuple[list[T], bool, int | None]:
-    """One page from offset ``continuation_token``; returns (page, has_more, next token or None)."""
+    """One page from offset ``continuation_token``; returns (page, has_more, next token or None).
+    A page of ``limit=0`` is empty and the last: a client following the tokens always stops."""
+    if limit <= 0:
+        return [], False, None
     end = continuation_token + limit
     page = list(items[continuation_token:end])
     has_more = end < len(items)

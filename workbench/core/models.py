@@ -6,11 +6,20 @@ seed's ``logs`` and carry the OpenAPI ``inputs``; versions carry the seed's ``to
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
+from workbench.core.sizes import (
+    MAX_DESCRIPTION,
+    MAX_ENVVAR_NAME,
+    MAX_INPUT_PARAMETERS,
+    MAX_TAG_TEXT,
+    MAX_USER_VARIABLE_VALUE,
+    MAX_USER_VARIABLES,
+)
 from workbench.names import (
     ENVVAR_NAME_PATTERN,
     OBJECT_ID_PATTERN,
@@ -27,12 +36,13 @@ ToolName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, pattern=TOOL_NAME_PATTERN)
 ]
 EnvVarName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=ENVVAR_NAME_PATTERN)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ENVVAR_NAME, pattern=ENVVAR_NAME_PATTERN)
 ]
 TagText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=TAG_TEXT_PATTERN)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_TEXT, pattern=TAG_TEXT_PATTERN)
 ]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_DESCRIPTION)]
 UserVariableName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, pattern=USER_VARIABLE_PATTERN)
 ]
@@ -48,6 +58,19 @@ class ApiModel(BaseModel):
     """Base of every API shape: unknown keys are rejected, so typos surface as 422."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RequestModel(ApiModel):
+    """Base of request bodies and queries: unknown keys are ignored, as the hosted API ignores
+    them (a program that sends a field this version does not know still runs)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def keyed_map(key: Any, value: Any, max_items: int) -> WithJsonSchema:
+    """The JSON schema of a map whose keys and values are constrained, as the API states them
+    (``propertyNames`` and ``additionalProperties``, not pydantic's ``patternProperties``)."""
+    return WithJsonSchema({"type": "object", "propertyNames": key, "additionalProperties": value, "maxProperties": max_items})
 
 
 class Tag(ApiModel):
@@ -185,24 +208,64 @@ class SimulationConversationInvocationSource(ApiModel):
     invocation_metadata: InvocationMetadata
 
 
-class WorkbenchInvocationSource(ApiModel):
-    """An invocation made from the workbench itself (its CLI, TUI or server), not by an agent's
-    conversation. The hosted API has no such source; the workbench adds it so its own runs are
-    told apart in the history."""
-
-    type: Literal["workbench"] = "workbench"
-    user_id: str
-    interface: Literal["cli", "tui", "api"] = "cli"
-
-
 InvocationSource = Annotated[
-    Union[
-        RegularConversationInvocationSource,
-        SimulationConversationInvocationSource,
-        WorkbenchInvocationSource,
-    ],
+    Union[RegularConversationInvocationSource, SimulationConversationInvocationSource],
     Field(discriminator="type"),
 ]
+
+InvocationSourceType = Literal["regular-conversation", "simulation-conversation"]
+INVOCATION_SOURCE_TYPES: tuple[InvocationSourceType, ...] = get_args(InvocationSourceType)
+"""The spec's invocation source types: the only values of the ``invocation_source_type`` filter
+(the faces offer these)."""
+
+# -- the workbench's own runs, as the spec's sources --------------------------------------------
+
+InvocationOrigin = Literal["cli", "app", "api"]
+"""Which face of the workbench ran an invocation (its CLI, its app, or ``workbench serve``)."""
+INVOCATION_ORIGINS: tuple[InvocationOrigin, ...] = get_args(InvocationOrigin)
+WORKBENCH_STATE_MACHINE = ("workbench", 1)
+"""The state machine named in the metadata of the workbench's own runs: no agent ran them."""
+ORIGIN_STATE_PREFIX = "workbench:"
+
+
+def workbench_source(origin: InvocationOrigin, user_id: str, mode: InvocationMode) -> dict[str, Any]:
+    """The spec's source for a run the workbench made itself: a ``conversation-simulation`` run
+    is a simulation-conversation (without a test set run), a regular one a regular conversation
+    of the workbench's user (without a conversation); both carry tool-call-state metadata whose
+    state is ``workbench:<origin>``, so the history still tells where the run came from."""
+    metadata = {"type": "tool-call-state", "current_state_machine_and_version": list(WORKBENCH_STATE_MACHINE), "state_name": ORIGIN_STATE_PREFIX + origin}
+    if mode == "conversation-simulation":
+        return {"type": "simulation-conversation", "simulation_unit_test_set_run_id": None, "unit_test_id": None, "run_index": None, "invocation_metadata": metadata}
+    return {"type": "regular-conversation", "user_id": user_id, "conversation_id": None, "interaction_id": None, "invocation_metadata": metadata}
+
+
+LEGACY_SOURCE_TYPE = "workbench"
+"""The source type older workbenches recorded for their own runs (outside the spec); such records
+are converted on read by :func:`spec_source`, never rewritten."""
+_LEGACY_INTERFACES: dict[str, InvocationOrigin] = {"cli": "cli", "tui": "app", "api": "api"}
+
+
+def spec_source(source: Any) -> Any:
+    """A stored ``invocation_source`` as the spec allows it: an older workbench's
+    ``{"type": "workbench", "user_id", "interface"}`` becomes a regular conversation of that user
+    with ``workbench:<origin>`` metadata (whatever its mode: the catalog, which filters by the
+    stored type, counts it as one); anything else is unchanged.
+    A face that passes stored records through without validating them applies this too."""
+    if isinstance(source, dict) and source.get("type") == LEGACY_SOURCE_TYPE:
+        origin = _LEGACY_INTERFACES.get(str(source.get("interface")), "cli")
+        return workbench_source(origin, str(source.get("user_id") or ""), "regular")
+    return source
+
+
+def invocation_origin(source: RegularConversationInvocationSource | SimulationConversationInvocationSource) -> InvocationOrigin | None:
+    """Which face of the workbench made a run (``"cli"``, ``"app"``, ``"api"``), or None for a
+    run from an agent's conversation or simulation."""
+    metadata = source.invocation_metadata
+    if isinstance(metadata, ToolCallStateInvocationMetadata):
+        for origin in INVOCATION_ORIGINS:
+            if metadata.state_name == ORIGIN_STATE_PREFIX + origin:
+                return origin
+    return None
 
 
 class ToolInvocationInstance(ApiModel):
@@ -220,21 +283,47 @@ class ToolInvocationInstance(ApiModel):
     tool_version: Version
     inputs: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("invocation_source", mode="before")
+    @classmethod
+    def _older_sources_read_as_the_spec(cls, source: Any) -> Any:
+        return spec_source(source)
+
 
 # -- invoking -----------------------------------------------------------------------------------
 
 
-class Input(ApiModel):
+UserVariableValue = Annotated[str, StringConstraints(max_length=MAX_USER_VARIABLE_VALUE)]
+UserVariables = Annotated[
+    dict[UserVariableName, UserVariableValue],
+    Field(max_length=MAX_USER_VARIABLES),
+    keyed_map(
+        {"type": "string", "minLength": 1, "pattern": USER_VARIABLE_PATTERN}, {"type": "string", "maxLength": MAX_USER_VARIABLE_VALUE}, MAX_USER_VARIABLES
+    ),
+]
+
+
+class Input(RequestModel):
     """One input of an invoke or test request."""
 
     input_parameters: dict[str, Any]
     invocation_mode: InvocationMode
-    nonsensitive_user_variables: dict[UserVariableName, str] = Field(
-        default_factory=dict, max_length=20
-    )
-    sensitive_user_variables: dict[UserVariableName, str] = Field(
-        default_factory=dict, max_length=20
-    )
+    nonsensitive_user_variables: UserVariables = Field(default_factory=dict)
+    sensitive_user_variables: UserVariables = Field(default_factory=dict)
+
+    @field_validator("input_parameters")
+    @classmethod
+    def _parameters_fit_the_log(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(parameters, ensure_ascii=False, default=str))
+        if size > MAX_INPUT_PARAMETERS:
+            raise ValueError(f"the input parameters are {size:,} characters of JSON; at most {MAX_INPUT_PARAMETERS:,} are accepted")
+        return parameters
+
+
+class InputBody(Input):
+    """An input as the API takes it: both maps of user variables are given (the faces may omit them)."""
+
+    nonsensitive_user_variables: UserVariables
+    sensitive_user_variables: UserVariables
 
 
 class SucceededInvocationResult(ApiModel):

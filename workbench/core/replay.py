@@ -98,7 +98,7 @@ class Reruns:
         run_id = self.ids()
         user = user_id or self.default_user
         outcome = self.invoker.invoke_outcomes(
-            org_id, original.tool_id, version, {"inputs": [run_input]}, user, rerun_source("replay", user, run_input.invocation_mode, run_id, original.id)
+            org_id, original.tool_id, version, {"inputs": [run_input]}, user, source=rerun_source("replay", user, run_input.invocation_mode, run_id, original.id)
         )[0]
         recorded = self._runs(org_id, run_id)
         replay = fresh_outcome(outcome, str(recorded[0].tool_version) if recorded else version, recorded[0].id if recorded else None)
@@ -203,7 +203,7 @@ class Reruns:
             source = rerun_source("compare", user, mode, run_id, None)
             for start in range(0, len(indexes), MAX_INPUTS):
                 chunk = indexes[start : start + MAX_INPUTS]
-                ran = self.invoker.invoke_outcomes(org_id, tool_id, version.label, {"inputs": [inputs[i] for i in chunk]}, user, source)
+                ran = self.invoker.invoke_outcomes(org_id, tool_id, version.label, {"inputs": [inputs[i] for i in chunk]}, user, source=source)
                 results.update(zip(chunk, ran))
                 order += chunk
         recorded = self._runs(org_id, run_id) if order else []

@@ -119,6 +119,7 @@ class ApiKeyInfo:
     name: str
     created_at: datetime
     revoked: bool
+    role: str
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,12 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who a token speaks for."""
+    """Who a token speaks for, and the role of the key it was issued for."""
 
     org_id: str
     user_id: str
     key_id: str
+    role: str = "admin"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from workbench.core.events import Event
 from workbench.core.history import History
 from workbench.core.invoker import Invoker
 from workbench.core.offline import OfflineOperations
-from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance, utcnow
+from workbench.core.permissions import DEFAULT_ROLE
+from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance, utcnow
 from workbench.core.publisher import Publisher
 from workbench.core.requests import (
     CreateToolResponse,
@@ -155,14 +156,14 @@ class ToolService(OfflineOperations):
     # -- running ------------------------------------------------------------------------------
 
     def invoke_version(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> InvokeResponse:
-        return self.invoker.invoke_version(org_id, tool_id, version, request, user_id, source)
+        return self.invoker.invoke_version(org_id, tool_id, version, request, user_id, origin)
 
     def invoke_outcomes(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> list[Outcome]:
-        return self.invoker.invoke_outcomes(org_id, tool_id, version, request, user_id, source)
+        return self.invoker.invoke_outcomes(org_id, tool_id, version, request, user_id, origin)
 
     def test_tool(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> InvokeResponse:
         return self.publisher.test_tool(org_id, request, on_stage)
@@ -291,8 +292,8 @@ class ToolService(OfflineOperations):
     def prune_runtime(self) -> PruneResult:
         return self.publisher.prune_runtime()
 
-    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> CreatedApiKey:
-        return self.apikeys.create_api_key(org_id, user_id, name)
+    def create_api_key(self, org_id: str, user_id: str, name: str = "", role: str = DEFAULT_ROLE) -> CreatedApiKey:
+        return self.apikeys.create_api_key(org_id, user_id, name, role)
 
     def list_api_keys(self, org_id: str) -> list[ApiKeyInfo]:
         return self.apikeys.list_api_keys(org_id)
@@ -300,11 +301,16 @@ class ToolService(OfflineOperations):
     def revoke_api_key(self, org_id: str, key_id: str) -> None:
         self.apikeys.revoke_api_key(org_id, key_id)
 
+    def organization_exists(self, org_id: str) -> bool:
+        return self.apikeys.organization_exists(org_id)
+
     def sign_in(self, org_id: str, key_id: str | None, secret: str | None, user_id: str | None) -> SignedIn:
         return self.apikeys.sign_in(org_id, key_id, secret, user_id)
 
-    def authenticate(self, token: str | None) -> Identity:
-        return self.apikeys.authenticate(token)
+    def authenticate(self, token: str | None, username: str | None = None) -> Identity:
+        return self.apikeys.authenticate(token, username)
 
-    def authorize(self, identity: Identity, org_id: str, header_org: str | None) -> None:
-        self.apikeys.authorize(identity, org_id, header_org)
+    def authorize(
+        self, identity: Identity, org_id: str, header_org: str | None, operation: str | None = None, tool_id: str | None = None, request: ModelOrDict = None
+    ) -> None:
+        self.apikeys.authorize(identity, org_id, header_org, operation, tool_id, request)

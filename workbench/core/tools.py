@@ -21,9 +21,10 @@ from workbench.core.requests import (
 )
 from workbench.core.results import ToolSummary
 from workbench.core.runtimes import Runtimes
+from workbench.core.sizes import MAX_TOOL_NAME
 from workbench.core.validation import ModelOrDict, check_object_id, check_org, parse
 from workbench.core.versions import Versions
-from workbench.errors import Conflict, NotFound, ValidationFailed
+from workbench.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from workbench.names import IdFactory
 from workbench.store.records import TagRecord, ToolRecord
 from workbench.store.tables import Metadata
@@ -81,6 +82,8 @@ class Tools:
         """Create a tool. Its name must be unique among the org's non-deprecated tools (409)."""
         check_org(org_id)
         req = parse(CreateToolRequest, request, "create-tool request")
+        if len(req.name) > MAX_TOOL_NAME:
+            raise BadRequest(f"The tool name is too long: {len(req.name):,} characters; at most {MAX_TOOL_NAME} are allowed")
         now = self.clock()
         user = tool_user(org_id, user_id or self.default_user)
         with self.metadata.write() as view:

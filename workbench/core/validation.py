@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from workbench.core.sizes import unstorable_text
 from workbench.errors import ValidationFailed, validation_error_from_pydantic
 from workbench.names import OBJECT_ID, ORG
 
@@ -17,11 +18,15 @@ ModelOrDict = BaseModel | Mapping[str, Any] | None
 
 
 def parse(model: type[M], data: ModelOrDict, what: str) -> M:
-    """Validate a request body or query; a bad one is a 422 that names each bad field."""
+    """Validate a request body or query; a bad one is a 422 that names each bad field, and so is
+    one holding text the workbench will not store (NUL, a lone surrogate, deep nesting)."""
     if isinstance(data, model):
+        check_storable(data.model_dump(), what)
         return data
+    raw = dict(data or {})
+    check_storable(raw, what)
     try:
-        return model.model_validate(dict(data or {}))
+        return model.model_validate(raw)
     except ValidationError as error:
         raise validation_error_from_pydantic(error, what) from None
 
@@ -39,3 +44,10 @@ def check_object_id(value: str, what: str) -> str:
     if not OBJECT_ID.match(value or ""):
         raise ValidationFailed(f"invalid {what} {value!r}: it must be 24 lowercase hex characters")
     return value
+
+
+def check_storable(data: Any, what: str) -> None:
+    """422 unless every text in ``data`` can be stored (see :func:`unstorable_text`)."""
+    problem = unstorable_text(data)
+    if problem:
+        raise ValidationFailed(f"invalid {what}: {problem}")

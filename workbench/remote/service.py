@@ -12,17 +12,22 @@ from pydantic import BaseModel
 
 from workbench.core.events import Event, EventBus, InvocationsRecorded, ToolsChanged, VersionPublished, VersionsDeprecated
 from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
-from workbench.core.models import Input, InvocationSource, ToolInstance, ToolInvocationInstance, ToolVersionInstance
+from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
 from workbench.core.offline import OfflineOperations
+from workbench.core.permissions import DEFAULT_ROLE
 from workbench.core.persistence import persistence_outcomes
 from workbench.core.requests import (
+    CreateToolRequest,
     CreateToolResponse,
+    InvokeRequest,
     InvokeResponse,
     ListInvocationsResponse,
     ListToolsResponse,
     ListVersionsResponse,
     PublishResponse,
+    SPEC_QUERY_AGAINST_FIELDS,
     SearchInvocationsResponse,
+    TestToolRequest,
 )
 from workbench.core.results import (
     ApiKeyInfo,
@@ -42,7 +47,7 @@ from workbench.core.results import (
     ToolSummary,
 )
 from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
-from workbench.core.validation import ModelOrDict
+from workbench.core.validation import ModelOrDict, parse
 from workbench.errors import BadRequest, NotFound
 from workbench.names import OBJECT_ID
 from workbench.remote.client import ToolsClient
@@ -55,6 +60,12 @@ def _body(value: ModelOrDict) -> dict[str, Any]:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_none=False)
     return dict(value or {})
+
+
+def _complete(model: type[BaseModel], value: ModelOrDict) -> dict[str, Any]:
+    """A request body with every field the API requires, the faces' omissions filled with their
+    defaults (``tags``, user variables, variables); a bad one is a 422 here, before any request."""
+    return _body(parse(model, value, "request"))
 
 
 class LocalOnly(BadRequest):
@@ -80,7 +91,7 @@ class RemoteService(OfflineOperations):
     # -- tools --------------------------------------------------------------------------------
 
     def create_tool(self, org_id: str, request: ModelOrDict, user_id: str | None = None) -> CreateToolResponse:
-        created = CreateToolResponse.model_validate(self.client.request("POST", "/tool/", body=_body(request)))
+        created = CreateToolResponse.model_validate(self.client.request("POST", "/tool/", body=_complete(CreateToolRequest, request)))
         self.events.emit(ToolsChanged(org_id, created.id))
         return created
 
@@ -182,19 +193,19 @@ class RemoteService(OfflineOperations):
     # -- running ------------------------------------------------------------------------------
 
     def invoke_version(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> InvokeResponse:
-        response = InvokeResponse.model_validate(self.client.request("POST", f"/tool/{tool_id}/version/{version}/invoke", body=_body(request)))
+        response = InvokeResponse.model_validate(self.client.request("POST", f"/tool/{tool_id}/version/{version}/invoke", body=_complete(InvokeRequest, request)))
         self.events.emit(InvocationsRecorded(org_id, tool_id, len(response.invocation_results)))
         return response
 
     def invoke_outcomes(
-        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, source: InvocationSource | None = None
+        self, org_id: str, tool_id: str, version: str, request: ModelOrDict, user_id: str | None = None, origin: InvocationOrigin = "cli"
     ) -> list[Outcome]:
-        return _outcomes(self.invoke_version(org_id, tool_id, version, request, user_id, source))
+        return _outcomes(self.invoke_version(org_id, tool_id, version, request, user_id, origin))
 
     def test_tool(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> InvokeResponse:
-        return InvokeResponse.model_validate(self.client.request("POST", "/tool/test", body=_body(request)))
+        return InvokeResponse.model_validate(self.client.request("POST", "/tool/test", body=_complete(TestToolRequest, request)))
 
     def test_outcomes(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> list[Outcome]:
         return _outcomes(self.test_tool(org_id, request, on_stage))
@@ -236,13 +247,19 @@ class RemoteService(OfflineOperations):
         raise local_only("fetching one invocation by id")
 
     def search_invocations(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchInvocationsResponse:
-        return SearchInvocationsResponse.model_validate(self.client.request("GET", "/tool/invocation/search", query=_body(query)))
+        """The API's search; no ``query_against`` asks every field the hosted API knows (it
+        requires at least one)."""
+        params = _body(query)
+        params["query_against"] = params.get("query_against") or list(SPEC_QUERY_AGAINST_FIELDS)
+        return SearchInvocationsResponse.model_validate(self.client.request("GET", "/tool/invocation/search", query=params))
 
     def search_page(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchPage:
-        """Hits without snippets: the API returns the invocations only."""
-        found = self.search_invocations(org_id, query).tool_invocations
-        limit = int(_body(query).get("limit") or 50)
-        return SearchPage(hits=[SearchHit(inv, {}, 0.0) for inv in found], has_more=len(found) >= limit)
+        """Hits without snippets: the API returns the invocations only. Whether more match comes
+        from ``has_more`` (``workbench serve`` sends it); from the hosted API, a full page says so."""
+        response = self.search_invocations(org_id, query)
+        found = response.tool_invocations
+        has_more = response.has_more if response.has_more is not None else len(found) >= int(_body(query).get("limit") or 50)
+        return SearchPage(hits=[SearchHit(inv, {}, 0.0) for inv in found], has_more=has_more)
 
     def import_invocations(self, records: list[ToolInvocationInstance]) -> int:
         raise local_only("importing invocations")
@@ -259,30 +276,30 @@ class RemoteService(OfflineOperations):
     def index_status(self) -> IndexStatus:
         raise local_only("the search index status")
 
-    # -- version insight (the workbench server's /insight extension; the hosted API has none) --
+    # -- version insight (the workbench server's extras; the hosted API has none) ---------------
 
     def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
-        return ToolStats.model_validate(self.client.request("GET", f"/insight/tool/{tool_id}/stats", query=_body(query)))
+        return ToolStats.model_validate(self.client.request("GET", f"/workbench/tool/{tool_id}/stats", query=_body(query)))
 
     def tool_activity(self, org_id: str, days: int = 14) -> list[ToolActivity]:
-        return [ToolActivity.model_validate(item) for item in self.client.request("GET", "/insight/activity", query={"days": days})]
+        return [ToolActivity.model_validate(item) for item in self.client.request("GET", "/workbench/activity", query={"days": days})]
 
     def replay_invocation(self, org_id: str, invocation_id: str, request: ModelOrDict = None, user_id: str | None = None) -> ReplayResult:
-        replayed = ReplayResult.model_validate(self.client.request("POST", f"/insight/invocation/{invocation_id}/replay", body=_body(request)))
+        replayed = ReplayResult.model_validate(self.client.request("POST", f"/workbench/invocation/{invocation_id}/replay", body=_body(request)))
         self.events.emit(InvocationsRecorded(org_id, None, 1))
         return replayed
 
     def compare_versions(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> Comparison:
-        compared = Comparison.model_validate(self.client.request("POST", f"/insight/tool/{tool_id}/compare", body=_body(request)))
+        compared = Comparison.model_validate(self.client.request("POST", f"/workbench/tool/{tool_id}/compare", body=_body(request)))
         self.events.emit(InvocationsRecorded(org_id, tool_id, 2 * len(compared.inputs)))
         return compared
 
     def export_fixtures(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ExportedFixtures:
-        return ExportedFixtures.model_validate(self.client.request("GET", f"/insight/tool/{tool_id}/fixtures", query=_body(query)))
+        return ExportedFixtures.model_validate(self.client.request("GET", f"/workbench/tool/{tool_id}/fixtures", query=_body(query)))
 
     def check_fixtures(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> FixtureReport:
         """The server reports no stages: the report comes when the check is done."""
-        return FixtureReport.model_validate(self.client.request("POST", "/insight/fixtures/check", body=_body(request)))
+        return FixtureReport.model_validate(self.client.request("POST", "/workbench/fixtures/check", body=_body(request)))
 
     # -- the workbench itself -----------------------------------------------------------------
 
@@ -311,7 +328,7 @@ class RemoteService(OfflineOperations):
     def prune_runtime(self) -> PruneResult:
         raise local_only("pruning the runtime")
 
-    def create_api_key(self, org_id: str, user_id: str, name: str = "") -> CreatedApiKey:
+    def create_api_key(self, org_id: str, user_id: str, name: str = "", role: str = DEFAULT_ROLE) -> CreatedApiKey:
         raise local_only("managing API keys")
 
     def list_api_keys(self, org_id: str) -> list[ApiKeyInfo]:

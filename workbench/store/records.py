@@ -138,7 +138,8 @@ class BuildRecord(Record):
 
 
 class ApiKeyRecord(Record):
-    """An API key: only a hash of its secret is stored."""
+    """An API key: only a hash of its secret is stored. Its role names the permissions it grants
+    (``core.permissions``); a key stored before keys had roles has none and reads as ``admin``."""
 
     id: str
     org_id: str
@@ -147,3 +148,4 @@ class ApiKeyRecord(Record):
     secret_sha256: str
     created_at: datetime
     revoked: bool = False
+    role: str = "admin"

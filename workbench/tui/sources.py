@@ -1,16 +1,18 @@
-"""The invocation source types the app filters by, read from the core's model in one place (the
-History filter uses them; when the core names its allowed values, this is the line to change)."""
+"""How the app names where an invocation came from: the spec's source types (the History filter's
+values, from the core in one place) and, for the workbench's own runs, the face that made them."""
 
 from __future__ import annotations
 
-import typing
-from functools import cache
-
-from workbench.core.models import InvocationSource
+from workbench.core.models import INVOCATION_SOURCE_TYPES, ToolInvocationInstance, invocation_origin
 
 
-@cache
 def source_types() -> tuple[str, ...]:
-    """The ``type`` of each kind of invocation source the core records, in the model's order."""
-    union = typing.get_args(InvocationSource)[0]  # Annotated[Union[...], discriminator]
-    return tuple(str(kind.model_fields["type"].default) for kind in typing.get_args(union))
+    """The values the ``invocation_source_type`` filter takes (exactly the spec's)."""
+    return tuple(INVOCATION_SOURCE_TYPES)
+
+
+def source_label(invocation: ToolInvocationInstance) -> str:
+    """``regular-conversation``, or ``regular-conversation (app)`` for a run the workbench made."""
+    origin = invocation_origin(invocation.invocation_source)
+    kind = invocation.invocation_source.type
+    return f"{kind} ({origin})" if origin else kind

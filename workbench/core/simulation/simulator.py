@@ -89,7 +89,7 @@ class Simulations:
         scenario, spec, turn = context.request.scenario, item.spec, item.turn
         source = self._source(context, item)
         inputs = [{"input_parameters": turn.parameters, "invocation_mode": scenario.mode, "nonsensitive_user_variables": scenario.user_variables}]
-        [outcome] = self.invoker.invoke_outcomes(context.org_id, item.tool_id, item.version, {"inputs": inputs}, context.user_id, source)
+        [outcome] = self.invoker.invoke_outcomes(context.org_id, item.tool_id, item.version, {"inputs": inputs}, context.user_id, source=source)
         result = outcome.result
         output = result.output if result.succeeded else None
         error_type = None if result.succeeded else result.exception_type

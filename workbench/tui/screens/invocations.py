@@ -21,7 +21,7 @@ from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.detail import InvocationDetailScreen
 from workbench.tui.sizes import WIDE
-from workbench.tui.sources import source_types
+from workbench.tui.sources import source_label, source_types
 from workbench.tui.widgets.tables import TableView
 from workbench.tui.widgets.tool_names import ToolNames
 
@@ -169,7 +169,7 @@ class InvocationsScreen(FollowsWorkbench, ToolNames, WorkbenchScreen):
             ok = "✓" if inv.invocation_status.succeeded else "✗"
             tool = self.names.get(inv.tool_id, inv.tool_id[:10])
             if wide:
-                table.add_row(f"{inv.created_at:%Y-%m-%d %H:%M:%S}", tool, str(inv.tool_version), inv.invocation_source.type, ok, str(inv.duration_ms), summary(inv), key=inv.id)
+                table.add_row(f"{inv.created_at:%Y-%m-%d %H:%M:%S}", tool, str(inv.tool_version), source_label(inv), ok, str(inv.duration_ms), summary(inv), key=inv.id)
             else:
                 table.add_row(f"{inv.created_at:%m-%d %H:%M}", tool, str(inv.tool_version), ok, summary(inv), key=inv.id)
         self.rows += invocations

@@ -237,7 +237,7 @@ class InvokePane(ReportsWorkerErrors, UsesApi, Vertical):
         kind, name = target.split(":", 1)
         started = time.monotonic()
         if kind == "version":
-            outcomes = self.api.invoke_outcomes(self.org, self.tool_id, name, {"inputs": inputs})
+            outcomes = self.api.invoke_outcomes(self.org, self.tool_id, name, {"inputs": inputs}, origin="app")
         else:
             parsed = [Input.model_validate(item) for item in inputs]
             outcomes = self.api.test_branch(self.org, self.tool_id, name, self.project_path, parsed)

@@ -1,0 +1,144 @@
+"""`workbench serve` under concurrent clients: requests per second for a history page and a search
+over a generated history, each with N clients at once, beside a trivial FastAPI GET measured the
+same way in the same run (the ratio says what the API's own work costs), and the server's RSS.
+
+Each server runs in its own process (uvicorn, as `workbench serve` does); the clients are threads
+with one connection each, all on this machine.
+
+    .venv/bin/python bench/serve_requests.py [--invocations 20000] [--clients 20] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+SERVER = """
+import sys, uvicorn
+from workbench.core.service import ToolService
+from workbench.settings import Settings
+from workbench.server.app import create_app
+service = ToolService(Settings(home=sys.argv[1], runtime="process"))
+uvicorn.run(create_app(service), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+TRIVIAL = """
+import sys, uvicorn
+from fastapi import FastAPI
+app = FastAPI()
+@app.get("/ping")
+def ping() -> dict:
+    return {"ok": True}
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(code: str, home: Path, source: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A server process; ``source`` is another checkout's folder to serve that code instead."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": source} if source else None
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(home), str(port)], env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(url + "/openapi.json", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def rate(url: str, path: str, headers: dict[str, str], clients: int, seconds: float) -> float:
+    """Requests per second answered 200 by ``clients`` threads hitting ``path`` for ``seconds``."""
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+            while time.monotonic() < stop:
+                if http.get(path).status_code == 200:
+                    done[index] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invocations", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="CHECKOUT", help="also serve this checkout's code (e.g. a worktree of main) in the same run")
+    args = parser.parse_args()
+
+    from workbench.core.service import ToolService
+    from workbench.settings import Settings
+    from workbench.synthetic import generate_invocations
+
+    home = Path(tempfile.mkdtemp())
+    service = ToolService(Settings(home=home, runtime="process"))
+    generate_invocations(service, "acme", args.invocations, seed=1)
+    service.rebuild_index()
+    key = service.create_api_key("acme", "bench", role="viewer")
+
+    api, api_url = start(SERVER, home)
+    trivial, trivial_url = start(TRIVIAL, home)
+    before, before_url = start(SERVER, home, args.before) if args.before else (None, "")
+    try:
+        signed = httpx.post(f"{api_url}/v1/acme/user/signin_with_api_key", headers={"x-api-key": key.secret, "x-api-key-id": key.id, "x-user-id": "bench"}).json()
+        auth = {"Authorization": f"Bearer {signed['id_token']}"}
+        cases = {
+            "history page (limit 20)": (api_url, "/v1/acme/tool/invocation?limit=20", auth),
+            "search 'order' (output, logs)": (api_url, "/v1/acme/tool/invocation/search?query=order&query_against=invocation_status.output&query_against=logs&limit=20", auth),
+            "trivial FastAPI GET": (trivial_url, "/ping", {}),
+        }
+        if before:
+            cases["before: history page (limit 20)"] = (before_url, "/v1/acme/tool/invocation?limit=20", auth)
+            cases["before: search 'order'"] = (before_url, "/v1/acme/tool/invocation/search?query=order&query_against=invocation_status.output&query_against=logs&limit=20", auth)
+        results: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(args.rounds):  # interleaved, so the machine's noise falls on all alike
+            for name, (url, path, headers) in cases.items():
+                results[name].append(rate(url, path, headers, args.clients, args.seconds))
+        baseline = statistics.median(results["trivial FastAPI GET"])
+        print(f"serve with {args.clients} clients over {args.invocations:,} invocations ({args.rounds} rounds of {args.seconds:.0f} s)")
+        for name, values in results.items():
+            median = statistics.median(values)
+            print(f"  {name:<32} median {median:7.1f} req/s   ratio to trivial GET {median / baseline:5.2f}")
+        print(f"  server RSS after: {rss_mb(api.pid):.0f} MB" + (f" (before: {rss_mb(before.pid):.0f} MB)" if before else ""))
+    finally:
+        for proc in (api, trivial, *([before] if before else [])):
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
