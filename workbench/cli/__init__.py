@@ -11,11 +11,15 @@ from workbench import __version__
 from workbench.cli.common import SERVICES, Env, accept_context_options, command_options, context_options, fail, print_fields, print_json
 from workbench.cli.data import repair
 from workbench.cli.env import env_group
+from workbench.cli.fixtures import export
 from workbench.cli.history import history, index_group, search
+from workbench.cli.invocation import invocation_group
+from workbench.cli.reruns import compare, replay
 from workbench.cli.run import invoke, new, test
 from workbench.cli.runtime import doctor, runtime_group, runtime_summary
 from workbench.cli.server import apikey_group, serve
 from workbench.cli.simulate import graph_group, simulate
+from workbench.cli.stats import stats
 from workbench.cli.tools import list_tools, tool_group
 from workbench.cli.versions import deprecate, publish, versions
 from workbench.errors import WorkbenchError
@@ -72,7 +76,8 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group, repair, graph_group, simulate):
+for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group, repair, graph_group, simulate,
+                stats, replay, compare, export, invocation_group):
     cli.add_command(accept_context_options(command) if isinstance(command, click.Group) else command)
 
 

@@ -63,11 +63,17 @@ def _source(inv: ToolInvocationInstance) -> str:
 @click.option("--sort-by", "sort_by", multiple=True, metavar="[+|-]FIELD", help="created_at, version.major, version.minor, version.patch, tool_id, invocation_source.type, invocation_status.succeeded.")
 @click.option("--limit", type=int, default=100, show_default=True, help="0 to 100.")
 @click.option("--continuation-token", "continuation_token", type=int, default=0)
+@click.option("--since", default=None, metavar="WHEN", help="Created at or after: an ISO date or time (UTC), or 30m, 6h, 7d, 2w back from now.")
+@click.option("--until", default=None, metavar="WHEN", help="Created before, as --since.")
+@click.option("--exception-type", "exception_types", multiple=True, help="Failed with this exception type; repeatable.")
 @command_options
-def history(env: Env, tools, source_types, conversation_ids, run_ids, succeeded, versions, sort_by, limit, continuation_token) -> None:
+def history(env: Env, tools, source_types, conversation_ids, run_ids, succeeded, versions, sort_by, limit, continuation_token, since, until, exception_types) -> None:
     """List recorded invocations, newest first."""
     query = {
         **filters(env, tools, source_types, conversation_ids, run_ids, succeeded),
+        **({"created_after": since} if since else {}),
+        **({"created_before": until} if until else {}),
+        **({"exception_type": list(exception_types)} if exception_types else {}),
         "version": list(versions) if versions else [""] * len(tools),
         "sort_by": list(sort_by),
         "limit": limit,

@@ -3,13 +3,14 @@ one, and full-text search with highlighted snippets."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from workbench.core.invocation_list import InvocationListQuery, listed_extras
 from workbench.core.listing import parse_sort_by
-from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance
+from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance, utcnow
 from workbench.core.requests import (
     InvocationFilters,
-    ListInvocationsQuery,
     ListInvocationsResponse,
     SearchInvocationsQuery,
     SearchInvocationsResponse,
@@ -33,16 +34,18 @@ def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
 class History:
     """The org's recorded invocations: pages, counts, one by id, and full-text search."""
 
-    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer) -> None:
+    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer, clock: Callable[[], datetime] = utcnow) -> None:
+        self.clock = clock  # "7d" in the list's date filters counts back from now
         self.queries = queries
         self.search_index = search_index
         self.indexer = indexer
 
     # -- listing ------------------------------------------------------------------------------
 
-    def _filter(self, org_id: str, q: InvocationFilters, versions: list[str] | None = None) -> InvocationFilter:
+    def _filter(self, org_id: str, q: InvocationFilters, versions: list[str] | None = None, listed: InvocationListQuery | None = None) -> InvocationFilter:
         """The catalog's filter; ``versions`` pair with ``q.tool_id`` by position (none given:
-        any version of each tool)."""
+        any version of each tool); ``listed`` adds the list's extra filters (date range,
+        exception types)."""
         if versions and len(q.tool_id) != len(versions):
             raise BadRequest(
                 f"tool_id and version pair up by position and must be given the same number of times; got {len(q.tool_id)} tool_id and {len(versions)} version"
@@ -63,6 +66,7 @@ class History:
             conversation_ids=tuple(q.conversation_id),
             sim_run_ids=tuple(q.simulation_unit_test_set_run_id),
             succeeded=q.succeeded,
+            **listed_extras(listed, self.clock()),
         )
 
     def list_invocations(self, org_id: str, query: ModelOrDict = None) -> ListInvocationsResponse:
@@ -70,9 +74,9 @@ class History:
         ``limit=0`` is empty and last (``has_more`` false), so a client following the tokens
         always stops."""
         check_org(org_id)
-        q = parse(ListInvocationsQuery, query, "list-invocations query")
+        q = parse(InvocationListQuery, query, "list-invocations query")
         sort = parse_sort_by(q.sort_by, {name: name for name in SORT_COLUMNS})
-        where = self._filter(org_id, q, q.version)
+        where = self._filter(org_id, q, q.version, q)
         if q.limit == 0:
             return ListInvocationsResponse(tool_invocations=[], has_more=False, continuation_token=None)
         locations, has_more = self.queries.page(where, sort, q.limit, q.continuation_token)
@@ -85,8 +89,8 @@ class History:
     def count_invocations(self, org_id: str, query: ModelOrDict = None) -> int:
         """How many invocations match the filters (for "100 of 84,213")."""
         check_org(org_id)
-        q = parse(ListInvocationsQuery, query, "list-invocations query")
-        return self.queries.count(self._filter(org_id, q, q.version))
+        q = parse(InvocationListQuery, query, "list-invocations query")
+        return self.queries.count(self._filter(org_id, q, q.version, q))
 
     def get_invocation(self, org_id: str, invocation_id: str) -> ToolInvocationInstance:
         """One invocation by id (404 if it is not in this org)."""

@@ -8,6 +8,9 @@ reaches another through ``self``.
     publisher   Publisher   test from a branch, publish, prune the runtime
     invoker     Invoker     run inputs, record every invocation
     history     History     pages, counts, search and the index
+    insight     Insight     statistics per tool and version, activity per tool
+    reruns      Reruns      replay an invocation, compare two versions
+    fixtures    Fixtures    export recorded invocations as fixtures, check them against a branch
     apikeys     ApiKeys     keys, sign-in, tokens
     simulations Simulations context graph checks and conversation simulation
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.apikeys import ApiKeys
 from workbench.core.builds import Builder
@@ -66,6 +71,12 @@ from workbench.runtime.prepare import prepare
 from workbench.store.health import check
 from workbench.store.repair import repair
 
+if TYPE_CHECKING:  # the insight areas are made on first use: a command that needs none loads none
+    from workbench.core.fixtures import Fixtures
+    from workbench.core.insight import Insight
+    from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
+    from workbench.core.replay import Reruns
+
 
 class ToolService(OfflineOperations):
     """Tools, their environment variables, versions and invocations, for any organization, over
@@ -78,10 +89,10 @@ class ToolService(OfflineOperations):
         self.versions = Versions(ws.metadata, ws.runtimes, ws.locks, ws.events, clock, user)
         self.tools = Tools(ws.metadata, self.versions, ws.runtimes, ws.locks, ws.events, clock, ids, user)
         self.envvars = EnvVars(ws.metadata, ws.secrets, ws.events, clock, ws.recovery_window)
-        builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds)
+        builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds, ws.settings.invocation_timeout_seconds)
         self.publisher = Publisher(ws.metadata, self.envvars, builder, ws.runtimes, ws.locks, ws.events, ws.settings, ws.paths, clock, ids)
         self.invoker = Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.indexer, ws.events, clock, ids, user, ws.settings.invocation_timeout_seconds)
-        self.history = History(ws.queries, ws.search_index, ws.indexer)
+        self.history = History(ws.queries, ws.search_index, ws.indexer, clock)
         self.apikeys = ApiKeys(ws.metadata, ws.paths.signing_key, clock, ids)
         self.simulations = Simulations(ws.metadata, self.invoker, clock, ids, user)
 
@@ -204,6 +215,47 @@ class ToolService(OfflineOperations):
 
     def index_status(self) -> IndexStatus:
         return self.history.index_status()
+
+    # -- version insight ----------------------------------------------------------------------
+
+    @cached_property
+    def insight(self) -> Insight:
+        from workbench.core.insight import Insight
+        from workbench.store.invocation_stats import InvocationStats
+
+        return Insight(self.workspace.metadata, InvocationStats(self.workspace.catalog), self.workspace.clock)
+
+    @cached_property
+    def reruns(self) -> Reruns:
+        from workbench.core.replay import Reruns
+
+        ws = self.workspace
+        return Reruns(ws.metadata, ws.queries, self.invoker, ws.ids, ws.settings.user)
+
+    @cached_property
+    def fixtures(self) -> Fixtures:
+        from workbench.core.fixtures import Fixtures
+
+        ws = self.workspace
+        return Fixtures(ws.metadata, self.envvars, ws.queries, self.publisher.test_outcomes, self.publisher.test_branch, ws.clock)
+
+    def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
+        return self.insight.tool_stats(org_id, tool_id, query)
+
+    def tool_activity(self, org_id: str, days: int = 14) -> list[ToolActivity]:
+        return self.insight.tool_activity(org_id, days)
+
+    def replay_invocation(self, org_id: str, invocation_id: str, request: ModelOrDict = None, user_id: str | None = None) -> ReplayResult:
+        return self.reruns.replay_invocation(org_id, invocation_id, request, user_id)
+
+    def compare_versions(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> Comparison:
+        return self.reruns.compare_versions(org_id, tool_id, request, user_id)
+
+    def export_fixtures(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ExportedFixtures:
+        return self.fixtures.export_fixtures(org_id, tool_id, query)
+
+    def check_fixtures(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> FixtureReport:
+        return self.fixtures.check_fixtures(org_id, request, on_stage)
 
     # -- the workbench itself -----------------------------------------------------------------
 
