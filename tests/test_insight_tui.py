@@ -17,6 +17,7 @@ from workbench.core.service import ToolService
 from workbench.synthetic import generate_invocations
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.screens.compare import CompareScreen
+from workbench.tui.screens.invocations import InvocationsScreen
 from workbench.tui.screens.insight import InsightPane, ShowInvocations, VersionInsight
 from workbench.tui.screens.replay import ReplayScreen
 from workbench.tui.widgets.activity import activity_cell
@@ -93,6 +94,13 @@ async def test_the_insight_tab_draws_every_version_and_opens_an_exception_in_his
         listed = service.list_invocations(ORG, asked.query).tool_invocations
         assert len(listed) == min(100, first.version.exceptions[0].count)
         assert {i.invocation_status.exception_type for i in listed} == {kind}
+        # ... and the app shows them there: History, filtered, saying by what
+        assert isinstance(app.screen, InvocationsScreen)
+        await settle(pilot)
+        history_rows = app.screen.query_one("#history", DataTable)
+        assert history_rows.row_count == len(listed) and kind in text(app.screen.query_one("#status", Static))
+        await pilot.press("f2")  # back to the tool's Insight tab
+        await settle(pilot)
         # a shorter window: hourly steps
         pane.query_one("#window", Select).value = "24h"
         await settle(pilot)

@@ -27,6 +27,7 @@ from workbench.tui.errors import ReportsWorkerErrors
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.progress import ProgressReporter, WorkProgress, WorkProgressed
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.screens.insight import ShowInvocations
 from workbench.tui.screens.invocations import InvocationsScreen
 from workbench.tui.screens.messages import MessagesScreen, Notice
 from workbench.tui.screens.search import SearchScreen
@@ -271,6 +272,14 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
         self.notify(f"now showing organization {org}" + (f" ({why})" if why else ""), title="Organization", timeout=4)
 
     # -- actions ------------------------------------------------------------------------------
+
+    @on(ShowInvocations)
+    def show_invocations(self, message: ShowInvocations) -> None:
+        """Invocations another screen points at (Insight's top exceptions): History, filtered."""
+        self.switch_mode("invocations")
+        screen = self.screen
+        if isinstance(screen, InvocationsScreen):
+            screen.show_query(message.query, message.title)
 
     @on(ShowInvocationInHistory)
     def show_invocation(self, message: ShowInvocationInHistory) -> None:

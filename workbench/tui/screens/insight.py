@@ -124,7 +124,7 @@ class InsightPane(ReportsWorkerErrors, FollowsWorkbench, Vertical):
         with Horizontal():
             yield Select(WINDOWS, value=self.window, allow_blank=False, id="window")
             yield Static("loading …", id="insight-status")
-        yield VerticalScroll(id="versions")
+        yield VerticalScroll(id="insight-versions")
 
     def on_mount(self) -> None:
         self.load()
@@ -153,7 +153,7 @@ class InsightPane(ReportsWorkerErrors, FollowsWorkbench, Vertical):
     @on(StatsLoaded)
     async def show(self, message: StatsLoaded) -> None:
         stats = self.stats = message.stats
-        versions = self.query_one("#versions", VerticalScroll)
+        versions = self.query_one("#insight-versions", VerticalScroll)
         await versions.remove_children()
         await versions.mount_all([VersionInsight(v, stats) for v in stats.versions])
         label = dict((value, name) for name, value in WINDOWS)[message.since]
