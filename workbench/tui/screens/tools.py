@@ -28,6 +28,10 @@ from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
 
 
+WIDE_COLUMNS = ("Name", "Versions", "State", "Activity (14 d)", "Tags", "Env vars", "Description")
+NARROW_COLUMNS = ("Name", "Versions", "Activity (14 d)", "Description")
+
+
 class ToolsLoaded(Message):
     """The org's tools with their active versions, read in a worker; when the org has none, the
     organizations that do (so the screen can say where the tools are)."""
@@ -168,11 +172,12 @@ class ToolsScreen(FollowsWorkbench, WorkbenchScreen):
         table = view.table
         selected = table.selected_key()
         self.wide = self.size.width >= WIDE
-        table.clear(columns=True)
-        if self.wide:
-            table.add_columns("Name", "Versions", "State", "Activity (14 d)", "Tags", "Env vars", "Description")
+        labels = WIDE_COLUMNS if self.wide else NARROW_COLUMNS
+        if [str(column.label) for column in table.ordered_columns] == list(labels):
+            table.clear()  # same columns: keep them (rebuilding them between refreshes loses the widths)
         else:
-            table.add_columns("Name", "Versions", "Activity (14 d)", "Description")
+            table.clear(columns=True)
+            table.add_columns(*labels)
         shown = self.shown_tools()
         for tool in shown:
             versions = str(len(self.active_versions.get(tool.id, [])))
