@@ -20,6 +20,8 @@ from workbench.core.sizes import (
     MAX_USER_VARIABLE_VALUE,
     MAX_USER_VARIABLES,
 )
+from workbench.names import INVOCATION_SOURCE_TYPES as INVOCATION_SOURCE_TYPES
+from workbench.names import InvocationSourceType as InvocationSourceType
 from workbench.names import (
     ENVVAR_NAME_PATTERN,
     OBJECT_ID_PATTERN,
@@ -213,10 +215,6 @@ InvocationSource = Annotated[
     Field(discriminator="type"),
 ]
 
-InvocationSourceType = Literal["regular-conversation", "simulation-conversation"]
-INVOCATION_SOURCE_TYPES: tuple[InvocationSourceType, ...] = get_args(InvocationSourceType)
-"""The spec's invocation source types: the only values of the ``invocation_source_type`` filter
-(the faces offer these)."""
 
 # -- the workbench's own runs, as the spec's sources --------------------------------------------
 

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from workbench.names import QUERY_AGAINST_FIELDS as QUERY_AGAINST_FIELDS
 from workbench.names import TAG_TEXT_PATTERN
+from workbench.names import QueryAgainst as QueryAgainst
 from workbench.core.models import (
     ApiModel,
     Description,
@@ -41,16 +43,6 @@ from workbench.core.sizes import (
     MAX_VERSION_CONSTRAINT,
 )
 
-QueryAgainst = Literal[
-    "invocation_status.output",
-    "invocation_status.exception_message",
-    "invocation_status.exception_type",
-    "invocation_status.exception_stack_trace",
-    "logs",
-]
-QUERY_AGAINST_FIELDS: tuple[QueryAgainst, ...] = get_args(QueryAgainst)
-"""The fields a search may look in: the spec's ``query_against`` values, and ``logs`` (the seed
-document's, a workbench extra)."""
 SPEC_QUERY_AGAINST_FIELDS: tuple[QueryAgainst, ...] = QUERY_AGAINST_FIELDS[:4]
 """The ``query_against`` values the hosted API knows."""
 
