@@ -38,7 +38,12 @@ class Env:
             overrides["org"] = org
         if remote is not None:
             overrides["remote"] = remote
-        self.settings = Settings(**overrides)
+        try:
+            self.settings = Settings(**overrides)
+        except ValueError as error:  # a bad WORKBENCH_* value (pydantic's ValidationError is a ValueError)
+            from workbench.errors import validation_error_from_pydantic
+
+            raise validation_error_from_pydantic(error, "settings (WORKBENCH_* variables and options)") from None
         self.org = self.settings.org
         self.as_json = as_json
         self._service: ToolsApi | None = None

@@ -109,9 +109,9 @@ class Indexer:
             return 1
 
     def flush(self) -> None:
-        """Index what this process recorded now, in this thread, unless the background thread
+        """Index what is not indexed yet now, in this thread, unless the background thread
         does it."""
-        if self.pending and not self._background:
+        if not self._background:
             self._index_now()
 
     def catch_up(self) -> None:

@@ -24,6 +24,17 @@ class WorkbenchChanged(Message):
         self.event = event
 
 
+class ShowInvocationInHistory(Message):
+    """The user wants this invocation in History (the app routes it; the screen cannot know
+    how History is shown). Carries the run's ids so History can filter by them too."""
+
+    def __init__(self, invocation_id: str, simulation_unit_test_set_run_id: str | None, conversation_id: str | None) -> None:
+        super().__init__()
+        self.invocation_id = invocation_id
+        self.simulation_unit_test_set_run_id = simulation_unit_test_set_run_id
+        self.conversation_id = conversation_id
+
+
 class FollowsWorkbench(UsesApi):
     """Mixed into screens and widgets that update live: while mounted they receive every
     workbench event as a :class:`WorkbenchChanged` message."""

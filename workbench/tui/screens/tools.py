@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -13,8 +13,6 @@ from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Input, Static
 
 from workbench.core.events import ToolsChanged, VersionPublished, VersionsDeprecated
-from workbench.core.models import ToolInstance
-from workbench.core.results import ToolSummary
 from workbench.tui.commands import PaletteCommand
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.screens.base import WorkbenchScreen
@@ -22,6 +20,10 @@ from workbench.tui.sizes import WIDE
 from workbench.tui.text import plural
 from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
+
+if TYPE_CHECKING:  # the tools arrive from a worker; the screen paints before the models load
+    from workbench.core.models import ToolInstance
+    from workbench.core.results import ToolSummary
 
 
 class ToolsLoaded(Message):
