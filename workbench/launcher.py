@@ -23,14 +23,16 @@ turns the server off.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
-import struct
 import sys
-import zlib
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    import socket
+    from typing import BinaryIO
+
+# Only os and sys above: a command that runs here (`--help`, for one) pays for nothing more.
+# What talking to a server needs is imported when there is a server to talk to.
 
 SERVED_COMMANDS = frozenset({"invoke", "tool", "versions", "deprecate", "history", "search", "paths"})
 """Quick, non-interactive commands people repeat: these run on the command server."""
@@ -75,6 +77,8 @@ def fingerprint() -> str:
                     stat = entry.stat()
                     parts.append(f"{entry.path}:{stat.st_mtime_ns}:{stat.st_size}")
     parts.sort()
+    import zlib
+
     text = "\n".join(parts).encode()
     return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}"
 
@@ -88,6 +92,10 @@ def socket_path(key: str) -> str:
 def run_on_server(path: str, key: str, argv: list[str]) -> int | None:
     """Run the command in a child of the server at ``path``; its exit status, or None if no
     server took it (then nothing of it ran)."""
+    import json
+    import socket
+    import struct
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(ANSWER_SECONDS)
@@ -112,6 +120,8 @@ def run_on_server(path: str, key: str, argv: list[str]) -> int | None:
 
 def _wait(sock: socket.socket, answers: BinaryIO, child: int) -> int:
     """Forward signals to the child until it says how it ended."""
+    import signal
+
     received: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
@@ -153,6 +163,9 @@ def start_server(path: str, key: str) -> None:
 
 def _same_user(sock: socket.socket) -> bool:
     """Whether the process at the other end of the socket runs as this user."""
+    import socket
+    import struct
+
     _pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
     return bool(uid == os.getuid())
 

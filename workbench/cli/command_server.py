@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 IDLE_SECONDS = 600.0
+REAP_SECONDS = 0.25  # how soon a finished command's process is reaped
 WARM_MODULES = (
     "workbench.cli",
     "workbench.connect",
@@ -111,7 +112,7 @@ def serve(path: Path, key: str) -> None:
     idle_since = time.monotonic()
     try:
         while children or time.monotonic() - idle_since < IDLE_SECONDS:
-            ready, _, _ = select.select([listener], [], [], 1.0)
+            ready, _, _ = select.select([listener], [], [], REAP_SECONDS)
             children -= _reaped(children)
             if not ready:
                 continue
