@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from launching import Run, launch
+from launching import LAUNCH, Run, launch
 
 from workbench.core.service import ToolService
 
@@ -133,3 +133,58 @@ def test_the_app_help_and_commands_that_may_prompt_never_go_to_the_server(server
     for args in (["--help"], ["tool", "list", "--help"], ["env", "list", "nothing"], ["publish", "--help"]):
         run = launch(args, env, tmp_path)
         assert not served(run), args
+
+
+def test_the_app_runs_on_the_server_in_the_users_terminal(server: str, service: ToolService, env: dict[str, str], tmp_path: Path) -> None:
+    import fcntl
+    import select
+    import termios
+
+    service.create_tool("acme", {"name": "okapi_lookup", "description": "finds okapis", "tags": {}})
+    modules_file = tmp_path / "app-modules.json"
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, str(modules_file)], stdin=slave, stdout=slave, stderr=slave, env={**env, "TERM": "xterm-256color"},
+        start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    shown = b""
+
+    def until(text: bytes, limit: float = 60.0) -> bool:
+        nonlocal shown
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if text in shown:
+                shown = b""
+                return True
+            if select.select([master], [], [], 0.05)[0]:
+                shown += os.read(master, 1 << 16)
+        return False
+
+    def quiet(for_seconds: float = 1.5, limit: float = 30.0) -> None:
+        """Read until the app has drawn nothing for a while."""
+        deadline, last = time.monotonic() + limit, time.monotonic()
+        while time.monotonic() - last < for_seconds and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.05)[0]:
+                os.read(master, 1 << 16)
+                last = time.monotonic()
+
+    try:
+        assert until(b"okapi_lookup"), "the app never listed the tool"
+        quiet()  # all it had to draw is drawn: what comes next is the answer to the resize
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))  # the terminal grows: the launcher is told, and tells the app
+        assert until(b"okapi_lookup", 10.0), "the app did not redraw at the new size"
+        os.write(master, b"\x11")  # ctrl+q
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.05)[0]:
+                os.read(master, 1 << 16)  # keep the terminal read, or a full one blocks the app
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert termios.tcgetattr(slave) == before  # the terminal as it was
+    os.close(master)
+    os.close(slave)
+    assert "textual" not in json.loads(modules_file.read_text())  # it ran on the server, not in the launcher

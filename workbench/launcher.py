@@ -1,24 +1,25 @@
-"""The `workbench` command's entry point: a quick command runs in a warm command server when one
-is up, else here.
+"""The `workbench` command's entry point: a quick command, and the app, run in a warm command
+server when one is up, else here.
 
 Python spends most of a short command importing (click, pydantic and its models, jsonschema, the
-store): a warm `workbench invoke` did its own work in a few milliseconds and its imports in a few
-hundred. So the commands people repeat (invoke, history, search, listing tools and versions) run
-in a child forked from a *command server* that has imported all that once
+store, Textual): a warm `workbench invoke` did its own work in a few milliseconds and its imports
+in a few hundred, and the app drew its first screen after most of a second. So the commands
+people repeat (invoke, history, search, listing tools and versions) and the app run in a child
+forked from a *command server* that has imported all that once
 (:mod:`workbench.cli.command_server`), the way Mercurial's ``chg`` runs ``hg``: this process
 imports nothing but the standard library's basics, hands the server its arguments, environment,
 working directory and its standard input, output and error themselves (file descriptors passed
-over a Unix socket), forwards the signals it gets (Ctrl-C) and exits with the command's status.
-The child runs the very same command code as this process would, in the user's environment, so
-its output, exit status, files and errors are the same.
+over a Unix socket), forwards the signals it gets (Ctrl-C; a resized terminal, which the app
+redraws for) and exits with the command's status. The child runs the very same code as this
+process would, in the user's environment and terminal, so its output, exit status, files and
+errors are the same.
 
 When no server answers, the command runs here (as fast as its imports allow) and a server is
-started in the background for the next command; it stops after a few idle minutes. A server
+started in the background for the next command; it stops after ten idle minutes. A server
 belongs to one user, one interpreter and one state of the code: its socket's name is a
-fingerprint of them, so an edited or upgraded workbench gets a fresh server. Commands that own a
-terminal or may ask for a secret at a hidden prompt (the app, ``env set``), run for long
-(publish, serve, simulate) or are asked for help always run here. ``WORKBENCH_COMMAND_SERVER=0``
-turns the server off.
+fingerprint of them, so an edited or upgraded workbench gets a fresh server. Commands that may
+ask for a secret at a hidden prompt (``env set``), run for long (publish, serve, simulate) or are
+asked for help always run here. ``WORKBENCH_COMMAND_SERVER=0`` turns the server off.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 # What talking to a server needs is imported when there is a server to talk to.
 
 SERVED_COMMANDS = frozenset({"invoke", "tool", "versions", "deprecate", "history", "search", "paths"})
-"""Quick, non-interactive commands people repeat: these run on the command server."""
+"""Quick, non-interactive commands people repeat: these run on the command server (the app too,
+in a terminal)."""
 ROOT_OPTIONS_WITH_VALUES = frozenset({"--home", "--org", "--remote"})
 SWITCH_OFF = frozenset({"0", "false", "no", "off"})
 ANSWER_SECONDS = 10.0  # how long a server may take to fork the command's child before it is given up on
@@ -43,7 +45,8 @@ MAX_SOCKET_PATH = 100  # bytes; a Unix socket's path holds at most 107
 
 
 def served_command(argv: list[str]) -> str | None:
-    """The command if the server may run it: a served command, no request for help."""
+    """The command if the server may run it (``"app"`` for the app): a served command, no
+    request for help; the app only in a terminal."""
     if os.environ.get("WORKBENCH_COMMAND_SERVER", "").strip().lower() in SWITCH_OFF:
         return None
     if any(arg in ("-h", "--help", "--version") for arg in argv):
@@ -56,7 +59,7 @@ def served_command(argv: list[str]) -> str | None:
             skip = True
         elif not arg.startswith("-"):
             return arg if arg in SERVED_COMMANDS else None
-    return None  # no command: the app, which owns the terminal
+    return "app" if all(os.isatty(fd) for fd in (0, 1, 2)) else None
 
 
 def fingerprint() -> str:
@@ -66,6 +69,8 @@ def fingerprint() -> str:
     # sys.path less its first entry (the script's directory, or the current one), which the
     # server, started with -P, does not have
     parts = [str(os.getuid()), sys.executable, sys.version, *(sys.path if sys.flags.safe_path else sys.path[1:])]
+    # Textual reads these once, as it is imported (the server imports it before any command)
+    parts += sorted(f"{name}={value}" for name, value in os.environ.items() if name.startswith("TEXTUAL_") or name == "ESCDELAY")
     pending = [package]
     while pending:
         with os.scandir(pending.pop()) as entries:
@@ -131,7 +136,7 @@ def _wait(sock: socket.socket, answers: BinaryIO, child: int) -> int:
         except OSError:
             pass
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH):  # SIGWINCH: the app redraws
         signal.signal(signum, forward)
     try:
         for line in answers:
@@ -140,7 +145,8 @@ def _wait(sock: socket.socket, answers: BinaryIO, child: int) -> int:
                 return int(words[1])
     finally:
         sock.close()
-    return 128 + received[-1] if received else 1  # the child died without saying: killed
+    ended = [signum for signum in received if signum != signal.SIGWINCH]
+    return 128 + ended[-1] if ended else 1  # the child died without saying: killed
 
 
 def start_server(path: str, key: str) -> None:
@@ -159,6 +165,24 @@ def start_server(path: str, key: str) -> None:
         env=env,
         cwd="/",
     )
+
+
+def run_in_terminal(path: str, key: str, argv: list[str]) -> int | None:
+    """The app on the server: the terminal's settings are put back as they were however the
+    app ends (it changes them while it runs, and restores them itself when it can)."""
+    import termios
+
+    try:
+        saved = termios.tcgetattr(0)
+    except termios.error:
+        return None
+    try:
+        return run_on_server(path, key, argv)
+    finally:
+        try:
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+        except termios.error:
+            pass
 
 
 def _same_user(sock: socket.socket) -> bool:
@@ -183,7 +207,7 @@ def main() -> None:
         key = fingerprint()
         path = socket_path(key)
         if len(path.encode()) <= MAX_SOCKET_PATH:
-            code = run_on_server(path, key, argv)
+            code = run_in_terminal(path, key, argv) if served_command(argv) == "app" else run_on_server(path, key, argv)
             if code is not None:
                 sys.exit(code)
             try:

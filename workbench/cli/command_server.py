@@ -1,5 +1,6 @@
 """The command server: a process that has imported the workbench once and forks a child for
-each quick command the `workbench` launcher hands it (see :mod:`workbench.launcher`).
+each quick command, or the app, that the `workbench` launcher hands it (see
+:mod:`workbench.launcher`).
 
 A child takes over the launcher's standard input, output and error (passed over the socket),
 its environment, working directory, umask and arguments, and runs the same entry point as
@@ -59,6 +60,9 @@ WARM_MODULES = (
     "jsonschema",
     "tinydb",
     "docker",  # the SDK: a command that must start a worker does not import it itself
+    "workbench.tui.app",  # the app, and its first screen
+    "workbench.tui.screens.invocations",
+    "workbench.tui.screens.search",
 )
 MODEL_MODULES = ("workbench.core.models", "workbench.core.requests", "workbench.store.records")
 
@@ -92,6 +96,9 @@ def serve(path: Path, key: str) -> None:
     import fcntl
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    owner = path.parent.stat()
+    if owner.st_uid != os.getuid() or owner.st_mode & 0o077:
+        return  # a directory someone else made or can enter: no server here
     lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -241,9 +248,14 @@ def _reopen_streams() -> None:
     """Python's standard streams over the launcher's descriptors, buffered as the interpreter
     would for them (a terminal line by line)."""
     encoding = os.environ.get("PYTHONIOENCODING", "").split(":")[0] or "utf-8"
-    sys.stdin = io.TextIOWrapper(io.open(0, "rb", closefd=False), encoding=encoding)
-    sys.stdout = io.TextIOWrapper(io.open(1, "wb", closefd=False), encoding=encoding, line_buffering=os.isatty(1))
-    sys.stderr = io.TextIOWrapper(io.open(2, "wb", closefd=False), encoding=encoding, errors="backslashreplace", line_buffering=True)
+    streams = {
+        "stdin": io.TextIOWrapper(io.open(0, "rb", closefd=False), encoding=encoding),
+        "stdout": io.TextIOWrapper(io.open(1, "wb", closefd=False), encoding=encoding, line_buffering=os.isatty(1)),
+        "stderr": io.TextIOWrapper(io.open(2, "wb", closefd=False), encoding=encoding, errors="backslashreplace", line_buffering=True),
+    }
+    for name, stream in streams.items():
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)  # the app's driver draws on these
 
 
 def _end_with_the_launcher(connection: socket.socket) -> None:
