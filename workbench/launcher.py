@@ -105,7 +105,7 @@ def run_on_server(path: str, key: str, argv: list[str]) -> int | None:
     try:
         sock.settimeout(ANSWER_SECONDS)
         sock.connect(path)
-        if not _same_user(sock):
+        if not same_user(sock):
             raise ConnectionRefusedError("never hand this terminal and environment to another user's process")
         request = json.dumps({"key": key, "argv": ["workbench", *argv], "env": dict(os.environ), "cwd": os.getcwd(), "umask": _umask()}).encode()
         socket.send_fds(sock, [struct.pack("!I", len(request))], [0, 1, 2])
@@ -185,7 +185,7 @@ def run_in_terminal(path: str, key: str, argv: list[str]) -> int | None:
             pass
 
 
-def _same_user(sock: socket.socket) -> bool:
+def same_user(sock: socket.socket) -> bool:
     """Whether the process at the other end of the socket runs as this user."""
     import socket
     import struct

@@ -33,6 +33,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from workbench.launcher import same_user
+
 IDLE_SECONDS = 600.0
 REAP_SECONDS = 0.25  # how soon a finished command's process is reaped
 WARM_MODULES = (
@@ -125,7 +127,7 @@ def serve(path: Path, key: str) -> None:
                 continue
             connection, _ = listener.accept()
             idle_since = time.monotonic()
-            if not _same_user(connection):
+            if not same_user(connection):
                 connection.close()
                 continue
             pid = os.fork()
@@ -156,11 +158,6 @@ def _reaped(children: set[int]) -> set[int]:
         if finished:
             done.add(pid)
     return done
-
-
-def _same_user(connection: socket.socket) -> bool:
-    _pid, uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
-    return bool(uid == os.getuid())
 
 
 def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:

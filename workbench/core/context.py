@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from workbench.core.events import DataWatcher, EventBus, IndexProgress
 from workbench.core.models import utcnow
@@ -23,6 +23,37 @@ if TYPE_CHECKING:  # each part is imported where it is made, on first use
     from workbench.store.directory import DataDirectory
     from workbench.store.invocation_queries import InvocationQueries
     from workbench.store.tables import Metadata
+
+
+T = TypeVar("T")
+
+
+class made_on_first_use(Generic[T]):  # noqa: N801 - used as a decorator, like functools.cached_property
+    """A part made when first asked for, then kept; made once even when threads ask at the same
+    time (the app's workers and its UI thread do), which ``functools.cached_property`` no longer
+    promises. The owner provides ``_making``, a re-entrant lock (parts are made of parts)."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self.make = make
+        self.name = make.__name__
+        self.__doc__ = make.__doc__
+
+    @overload
+    def __get__(self, owner: None, kind: type[Any]) -> made_on_first_use[T]: ...
+
+    @overload
+    def __get__(self, owner: object, kind: type[Any]) -> T: ...
+
+    def __get__(self, owner: object | None, kind: type[Any]) -> made_on_first_use[T] | T:
+        if owner is None:
+            return self
+        made = owner.__dict__
+        if self.name not in made:
+            with owner._making:  # type: ignore[attr-defined]
+                if self.name not in made:
+                    made[self.name] = self.make(owner)
+        value: T = made[self.name]
+        return value
 
 
 def invocation_problem(record: dict[str, Any]) -> str | None:
@@ -53,49 +84,50 @@ class Workspace:
     ids: IdFactory = field(default=new_id)
 
     def __post_init__(self) -> None:
+        self._making = threading.RLock()
         self.paths: DataPaths = self.settings.paths().ensure()
         self.events = EventBus()
         self.recovery_window = timedelta(seconds=self.settings.envvar_recovery_window_seconds)
 
-    @cached_property
+    @made_on_first_use
     def metadata(self) -> Metadata:
         from workbench.store import MetadataStore
         from workbench.store.tables import Metadata
 
         return Metadata(MetadataStore(self.paths.metadata, self.paths.metadata_lock))
 
-    @cached_property
+    @made_on_first_use
     def secrets(self) -> SecretStore:
         from workbench.store import SecretStore
 
         return SecretStore(self.paths.secrets)
 
-    @cached_property
+    @made_on_first_use
     def invocations(self) -> InvocationLog:
         from workbench.store import InvocationLog
         from workbench.store.quarantine import Quarantine
 
         return InvocationLog(self.paths.invocations, Quarantine(self.paths.quarantine), invocation_problem)
 
-    @cached_property
+    @made_on_first_use
     def catalog(self) -> InvocationCatalog:
         from workbench.store.catalog import InvocationCatalog
 
         return InvocationCatalog(self.paths.catalog, self.invocations)
 
-    @cached_property
+    @made_on_first_use
     def queries(self) -> InvocationQueries:
         from workbench.store.invocation_queries import InvocationQueries
 
         return InvocationQueries(self.catalog)
 
-    @cached_property
+    @made_on_first_use
     def search_index(self) -> SearchIndex:
         from workbench.search.index import SearchIndex
 
         return SearchIndex(self.paths.search_index, self.catalog, self.settings.search_engine)
 
-    @cached_property
+    @made_on_first_use
     def indexer(self) -> Indexer:
         from workbench.search.indexer import Indexer
 
@@ -107,19 +139,19 @@ class Workspace:
             on_progress=lambda done, total: self.events.emit(IndexProgress(done, total)),
         )
 
-    @cached_property
+    @made_on_first_use
     def runtimes(self) -> Runtimes:
         from workbench.core.runtimes import Runtimes
 
         return Runtimes(self.settings, self.paths)
 
-    @cached_property
+    @made_on_first_use
     def locks(self) -> OperationLocks:
         from workbench.core.locks import OperationLocks
 
         return OperationLocks(self.paths.operation_locks)
 
-    @cached_property
+    @made_on_first_use
     def watcher(self) -> DataWatcher:
         return DataWatcher(self.paths.invocations, self.paths.metadata, self.events)
 

@@ -14,12 +14,12 @@ reaches another through ``self``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
-from functools import cached_property
 from typing import TYPE_CHECKING
 
-from workbench.core.context import Workspace
+from workbench.core.context import Workspace, made_on_first_use
 from workbench.core.events import Event, InvocationsRecorded
 from workbench.core.models import utcnow
 from workbench.core.offline import OfflineOperations
@@ -79,30 +79,31 @@ class ToolService(OfflineOperations):
     def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow, ids: IdFactory = new_id) -> None:
         self.workspace = Workspace(settings or Settings(), clock, ids)
         self.settings = self.workspace.settings
+        self._making = threading.RLock()
         self._stop_following: Callable[[], None] | None = None
 
-    @cached_property
+    @made_on_first_use
     def versions(self) -> Versions:
         from workbench.core.versions import Versions
 
         ws = self.workspace
         return Versions(ws.metadata, ws.runtimes, ws.locks, ws.events, ws.clock, ws.settings.user)
 
-    @cached_property
+    @made_on_first_use
     def tools(self) -> Tools:
         from workbench.core.tools import Tools
 
         ws = self.workspace
         return Tools(ws.metadata, self.versions, ws.runtimes, ws.locks, ws.events, ws.clock, ws.ids, ws.settings.user)
 
-    @cached_property
+    @made_on_first_use
     def envvars(self) -> EnvVars:
         from workbench.core.envvars import EnvVars
 
         ws = self.workspace
         return EnvVars(ws.metadata, ws.secrets, ws.events, ws.clock, ws.recovery_window)
 
-    @cached_property
+    @made_on_first_use
     def publisher(self) -> Publisher:
         from workbench.core.builds import Builder
         from workbench.core.publisher import Publisher
@@ -111,28 +112,28 @@ class ToolService(OfflineOperations):
         builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds)
         return Publisher(ws.metadata, self.envvars, builder, ws.runtimes, ws.locks, ws.events, ws.settings, ws.paths, ws.clock, ws.ids)
 
-    @cached_property
+    @made_on_first_use
     def invoker(self) -> Invoker:
         from workbench.core.invoker import Invoker
 
         ws = self.workspace
         return Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.events, ws.clock, ws.ids, ws.settings.user, ws.settings.invocation_timeout_seconds)
 
-    @cached_property
+    @made_on_first_use
     def history(self) -> History:
         from workbench.core.history import History
 
         ws = self.workspace
         return History(ws.queries, ws.search_index, ws.indexer)
 
-    @cached_property
+    @made_on_first_use
     def apikeys(self) -> ApiKeys:
         from workbench.core.apikeys import ApiKeys
 
         ws = self.workspace
         return ApiKeys(ws.metadata, ws.paths.signing_key, ws.clock, ws.ids)
 
-    @cached_property
+    @made_on_first_use
     def simulations(self) -> Simulations:
         from workbench.core.simulation.simulator import Simulations
 
