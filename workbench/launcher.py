@@ -39,6 +39,7 @@ SERVED_COMMANDS = frozenset({"invoke", "tool", "versions", "deprecate", "history
 """Quick, non-interactive commands people repeat: these run on the command server (the app too,
 in a terminal)."""
 ROOT_OPTIONS_WITH_VALUES = frozenset({"--home", "--org", "--remote"})
+STARTUP_ENVIRONMENT = frozenset({"ESCDELAY", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONUTF8", "PYTHONHASHSEED"})
 SWITCH_OFF = frozenset({"0", "false", "no", "off"})
 ANSWER_SECONDS = 10.0  # how long a server may take to fork the command's child before it is given up on
 MAX_SOCKET_PATH = 100  # bytes; a Unix socket's path holds at most 107
@@ -69,8 +70,8 @@ def fingerprint() -> str:
     # sys.path less its first entry (the script's directory, or the current one), which the
     # server, started with -P, does not have
     parts = [str(os.getuid()), sys.executable, sys.version, *(sys.path if sys.flags.safe_path else sys.path[1:])]
-    # Textual reads these once, as it is imported (the server imports it before any command)
-    parts += sorted(f"{name}={value}" for name, value in os.environ.items() if name.startswith("TEXTUAL_") or name == "ESCDELAY")
+    # read once, as the interpreter starts (the locale) or Textual is imported (before any command)
+    parts += sorted(f"{name}={value}" for name, value in os.environ.items() if name.startswith("TEXTUAL_") or name in STARTUP_ENVIRONMENT)
     pending = [package]
     while pending:
         with os.scandir(pending.pop()) as entries:
