@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from workbench.cli.common import Env, command_options, fail, parse_bool, print_json
 from workbench.core.insight_text import describe_change
@@ -45,6 +43,9 @@ def export(env: Env, tool: str, version: str | None, succeeded: str | None, limi
 
 def print_fixture_report(report: FixtureReport) -> None:
     """Each fixture passed or failed, a failure with its diff; then the count."""
+    from rich.console import Console
+    from rich.text import Text
+
     out = Console(highlight=False)
     for result in report.results:
         if result.passed:

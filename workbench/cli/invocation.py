@@ -6,8 +6,6 @@ import json
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from workbench.cli.common import Env, command_options, print_json
 
@@ -32,6 +30,9 @@ def invocation_group() -> None:
 @command_options
 def show(env: Env, invocation_id: str) -> None:
     """Show an invocation: its source, input, output (or exception and stack trace) and logs."""
+    from rich.console import Console
+    from rich.text import Text
+
     inv = env.service.get_invocation(env.org, invocation_id)
     if env.as_json:
         print_json(inv)

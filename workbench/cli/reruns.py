@@ -8,22 +8,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from workbench.cli.common import Env, command_options, fail, print_json
 from workbench.cli.run import parse_pairs
 from workbench.core.insight_text import describe_change, number, ratio
 
 if TYPE_CHECKING:
-    from workbench.core.insight_models import Change, Comparison, ReplayResult, RunOutcome
+    from rich.console import Console
+    from rich.text import Text
+
+    from workbench.core.insight_models import (
+        Change,
+        Comparison,
+        ReplayResult,
+        RunOutcome,
+    )
 
 VERDICT_STYLES = {"same": "green", "changed": "yellow", "newly failing": "bold red", "newly fixed": "bold green"}
 SHOWN_CHANGES = 20
 
 
 def console() -> Console:
+    from rich.console import Console
+
     out = Console(highlight=False)
     return out if out.is_terminal else Console(highlight=False, width=200)
 
@@ -31,6 +38,8 @@ def console() -> Console:
 def outcome_text(run: RunOutcome, limit: int = 2000) -> Text:
     """One run for people: how it ended, how long it took, its output (JSON indented) or its
     exception with the stack trace's last lines."""
+    from rich.text import Text
+
     recorded = f" · {run.invocation_id}" if run.invocation_id else ""
     if run.succeeded:
         head = Text.assemble(("succeeded", "green"), f" in {run.duration_ms:,} ms · {run.version}{recorded}\n")
@@ -45,6 +54,8 @@ def outcome_text(run: RunOutcome, limit: int = 2000) -> Text:
 
 
 def print_changes(out: Console, changes: list[Change], indent: str = "  ") -> None:
+    from rich.text import Text
+
     for change in changes[:SHOWN_CHANGES]:
         style = {"added": "green", "removed": "red"}.get(change.kind, "yellow")
         out.print(Text(indent + describe_change(change), style=style))
@@ -69,6 +80,9 @@ def replay(env: Env, invocation_id: str, version: str | None, secret_vars: tuple
 
 
 def print_replay(result: ReplayResult) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     out = console()
     table = Table(show_lines=False, header_style="bold", expand=True)
     table.add_column("original", ratio=1, overflow="fold")
@@ -128,12 +142,17 @@ def compare(env: Env, tool: str, version_a: str, version_b: str, from_history: i
 
 
 def _brief(run: RunOutcome) -> Text:
+    from rich.text import Text
+
     if run.succeeded:
         return Text.assemble(("ok", "green"), f" {run.duration_ms:,} ms · {len(run.output or ''):,} ch")
     return Text.assemble((run.exception_type or "failed", "red"), f" {run.duration_ms:,} ms")
 
 
 def print_comparison(result: Comparison) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     out = console()
     table = Table(title=f"{result.version_a} → {result.version_b}: {len(result.inputs)} input(s)", title_justify="left", header_style="bold")
     for column in ("#", "INPUT", result.version_a, result.version_b, "VERDICT", "RATIO"):

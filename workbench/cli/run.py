@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workbench.cli.common import Env, command_options, fail, print_json
 from workbench.cli.versions import stage_printer
-from workbench.core.requests import InvokeResponse
+
+if TYPE_CHECKING:
+    from workbench.core.requests import InvokeResponse
 
 MODES = click.Choice(["regular", "conversation-simulation"])
 

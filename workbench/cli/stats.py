@@ -8,20 +8,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from workbench.cli.common import Env, command_options, fail, print_json, print_table
 from workbench.core.insight_text import number, percent, size_histogram, sparkline
-from workbench.core.models import INVOCATION_SOURCE_TYPES
+from workbench.names import INVOCATION_SOURCE_TYPES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from workbench.core.insight_models import ToolStats, VersionStats
 
 SOURCE_CHOICES = click.Choice(INVOCATION_SOURCE_TYPES)
 
 
 def console() -> Console:
+    from rich.console import Console
+
     out = Console(highlight=False)
     return out if out.is_terminal else Console(highlight=False, width=200)
 
@@ -102,6 +104,8 @@ def print_stats(result: ToolStats) -> None:
 def print_plots(result: ToolStats) -> None:
     """Per version: latency and failure rate over time as sparklines, the output-size
     histogram with the threshold and the limit marked, and the top exceptions."""
+    from rich.text import Text
+
     out = console()
     out.print(Text(f"{result.tool_name}: {result.count:,} invocations, {_window(result)}", style="bold"))
     if not result.versions:
@@ -116,6 +120,8 @@ def print_plots(result: ToolStats) -> None:
 
 
 def print_series(out: Console, v: VersionStats, result: ToolStats) -> None:
+    from rich.text import Text
+
     if not v.series:
         return
     step = result.bucket or "step"
@@ -128,6 +134,8 @@ def print_series(out: Console, v: VersionStats, result: ToolStats) -> None:
 
 
 def print_histogram(out: Console, v: VersionStats, result: ToolStats) -> None:
+    from rich.text import Text
+
     sizes = v.output_chars
     if not sizes.measured:
         out.print("  output sizes: none measured (no successful invocation)")

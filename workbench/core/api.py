@@ -4,7 +4,8 @@ HTTP server) may call, with typed requests and results.
 The local service (``core.service.ToolService``) and the remote one (``remote.service``, a hosted
 or served Tools API over HTTP) both implement it, and a type checker holds them to it. Faces
 import this module, ``core.models``, ``core.requests``, ``core.results`` and ``errors``, and
-nothing else of the workbench's insides.
+nothing else of the workbench's insides. Importing it is free (its types are read by the type
+checker only), so a face that only needs the interface's name pays nothing for it.
 
 A request may be given as its model or as its JSON body (a mapping); either is validated the same
 way, and a bad one is a 422 that names each bad field.
@@ -13,44 +14,47 @@ way, and a bad one is a 422 that names each bad field.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from workbench.core.events import Event
 from workbench.core.permissions import DEFAULT_ROLE
-from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
-from workbench.core.requests import (
-    CreateToolResponse,
-    InvokeResponse,
-    ListInvocationsResponse,
-    ListToolsResponse,
-    ListVersionsResponse,
-    PublishResponse,
-    SearchInvocationsResponse,
-)
-from workbench.core.results import (
-    ApiKeyInfo,
-    CreatedApiKey,
-    EnvVarInfo,
-    HealthReport,
-    Identity,
-    IndexStatus,
-    Limits,
-    Outcome,
-    Progress,
-    PrepareStep,
-    PruneResult,
-    RepairOutcome,
-    RuntimeReport,
-    SearchPage,
-    SignedIn,
-    StageListener,
-    ToolSummary,
-)
-from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
-from workbench.core.simulation.scenario import SimulationRequest
-from workbench.core.validation import ModelOrDict
-from workbench.settings import Settings
+
+if TYPE_CHECKING:  # only named in annotations: importing this module builds and loads nothing
+    from pathlib import Path
+
+    from workbench.core.events import Event
+    from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
+    from workbench.core.requests import (
+        CreateToolResponse,
+        InvokeResponse,
+        ListInvocationsResponse,
+        ListToolsResponse,
+        ListVersionsResponse,
+        PublishResponse,
+        SearchInvocationsResponse,
+    )
+    from workbench.core.results import (
+        ApiKeyInfo,
+        CreatedApiKey,
+        EnvVarInfo,
+        HealthReport,
+        Identity,
+        IndexStatus,
+        Limits,
+        Outcome,
+        Progress,
+        PrepareStep,
+        PruneResult,
+        RepairOutcome,
+        RuntimeReport,
+        SearchPage,
+        SignedIn,
+        StageListener,
+        ToolSummary,
+    )
+    from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
+    from workbench.core.simulation.scenario import SimulationRequest
+    from workbench.core.validation import ModelOrDict
+    from workbench.settings import Settings
 
 if TYPE_CHECKING:
     from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats

@@ -150,8 +150,9 @@ class History:
         index = self.search_index
         for _ in range(2):
             try:
+                index.check()  # an unusable index is rebuilt below, not caught up
                 if index.backlog():
-                    self.indexer.nudge()  # searches what is indexed now; the rest follows shortly
+                    self.indexer.catch_up()  # what commands recorded without waiting for the index
                 return index.search(request)
             except IndexUnusable as problem:
                 if on_rebuild is None:

@@ -21,7 +21,7 @@ from workbench.core.insight_models import ToolStats, VersionStats
 from workbench.core.insight_text import number, percent, size_histogram
 from workbench.core.models import ToolInstance
 from workbench.tui.errors import ReportsWorkerErrors
-from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
+from workbench.tui.messages import FollowsWorkbench, ShowInvocations, WorkbenchChanged
 
 WINDOWS = [("last 24 hours", "24h"), ("last 7 days", "7d"), ("last 30 days", "30d"), ("everything", "all")]
 
@@ -32,15 +32,6 @@ class StatsLoaded(Message):
     def __init__(self, stats: ToolStats, since: str) -> None:
         super().__init__()
         self.stats, self.since = stats, since
-
-
-class ShowInvocations(Message):
-    """Open these invocations in History: ``query`` is a list-invocations query (with the
-    workbench's ``exception_type`` and ``created_after`` filters), ``title`` says what they are."""
-
-    def __init__(self, query: dict[str, Any], title: str) -> None:
-        super().__init__()
-        self.query, self.title = query, title
 
 
 def histogram_text(version: VersionStats, stats: ToolStats) -> Text:

@@ -19,6 +19,7 @@ from textual.worker import Worker
 from workbench.core.simulation.report import SimulationReport, SimulationStep, TurnReport
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.simulation_turn import TurnView
+from workbench.tui.messages import ShowInvocationInHistory as ShowInvocationInHistory
 
 COLUMNS = ("Run", "Turn", "State", "Tool", "Version", "ms", "Call", "Persistence", "Filler", "Expectations")
 
@@ -46,17 +47,6 @@ class SimulationFinished(Message):
     def __init__(self, report: SimulationReport) -> None:
         super().__init__()
         self.report = report
-
-
-class ShowInvocationInHistory(Message):
-    """The user wants this invocation in History (the app routes it; the screen cannot know
-    how History is shown). Carries the run's ids so History can filter by them too."""
-
-    def __init__(self, invocation_id: str, simulation_unit_test_set_run_id: str | None, conversation_id: str | None) -> None:
-        super().__init__()
-        self.invocation_id = invocation_id
-        self.simulation_unit_test_set_run_id = simulation_unit_test_set_run_id
-        self.conversation_id = conversation_id
 
 
 def _row(run_index: int, turn: TurnReport) -> list[object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -14,10 +14,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Input, Static
 
 from workbench.core.events import ToolsChanged, VersionPublished, VersionsDeprecated
-from workbench.core.insight_models import ToolActivity
-from workbench.core.models import ToolInstance
 from workbench.errors import WorkbenchError
-from workbench.core.results import ToolSummary
 from workbench.tui.commands import PaletteCommand
 from workbench.tui.widgets.activity import ActivityLoaded, activity_cell
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
@@ -26,6 +23,11 @@ from workbench.tui.sizes import WIDE
 from workbench.tui.text import plural
 from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
+
+if TYPE_CHECKING:  # the tools arrive from a worker; the screen paints before the models load
+    from workbench.core.insight_models import ToolActivity
+    from workbench.core.models import ToolInstance
+    from workbench.core.results import ToolSummary
 
 
 WIDE_COLUMNS = ("Name", "Versions", "State", "Activity (14 d)", "Tags", "Env vars", "Description")
