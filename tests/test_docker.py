@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -219,6 +220,17 @@ def test_deprecation_stops_workers_and_prune_removes_images(dservice: ToolServic
     assert labelled(dservice, "images")
     assert dservice.prune_runtime().images == 1
     assert labelled(dservice, "images") == []
+
+
+def test_publish_leaves_the_versions_worker_running_for_its_first_invocation(dservice: ToolService, tool_id: str) -> None:
+    """The regular-mode worker starts beside the checks (which use one without network), so a
+    published version's first invocation finds it up."""
+    with dservice.workspace.metadata.read() as view:
+        [build] = view.builds.all()
+    workers = [c for c in labelled(dservice, "containers") if c.labels.get("workbench.image") == Path(build.directory).name]
+    modes = sorted(c.attrs["HostConfig"]["NetworkMode"] for c in workers)
+    assert "bridge" in modes, modes  # the one invocations use, started before publish returned
+    assert all(c.status == "running" for c in workers)
 
 
 def test_a_failed_publish_leaves_nothing_running(dservice: ToolService, tools_repo) -> None:
