@@ -36,6 +36,16 @@ def invocation_problem(record: dict[str, Any]) -> str | None:
     return None
 
 
+def invocation_shown_as_stored(record: dict[str, Any]) -> bool:
+    """Whether a valid stored invocation is exactly its model's JSON, so the API can send its
+    line as it is: not a record of an older workbench (its ``workbench`` source is converted on
+    read, a field it lacks gets its default). Asked once per record, when it is cataloged."""
+    try:
+        return bool(ToolInvocationInstance.model_validate(record).model_dump(mode="json") == record)
+    except ValidationError:
+        return False
+
+
 @dataclass
 class Workspace:
     """Settings, clock, id factory and the stores of one data directory. The service builds one
@@ -49,7 +59,7 @@ class Workspace:
         self.paths: DataPaths = self.settings.paths().ensure()
         self.metadata = Metadata(MetadataStore(self.paths.metadata, self.paths.metadata_lock))
         self.secrets = SecretStore(self.paths.secrets)
-        self.invocations = InvocationLog(self.paths.invocations, Quarantine(self.paths.quarantine), invocation_problem)
+        self.invocations = InvocationLog(self.paths.invocations, Quarantine(self.paths.quarantine), invocation_problem, invocation_shown_as_stored)
         self.catalog = InvocationCatalog(self.paths.catalog, self.invocations)
         self.queries = InvocationQueries(self.catalog)
         engine = self.settings.search_engine
@@ -65,4 +75,4 @@ class Workspace:
 
     def data_directory(self) -> DataDirectory:
         """The stores taken together, for the health check and repair."""
-        return DataDirectory.at(self.paths, invocation_problem)
+        return DataDirectory.at(self.paths, invocation_problem, invocation_shown_as_stored)
