@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from workbench.errors import DataDamaged, ServiceUnavailable
+from workbench.store.connections import ConnectionPool, OpenConnection
 from workbench.store.invocations import SEGMENT_SUFFIX, InvocationLog, LogLine, parse_line
 from workbench.store.locks import FileLock
 
@@ -132,27 +133,14 @@ class InvocationCatalog:
     def __init__(self, path: Path, log: InvocationLog) -> None:
         self.path = path
         self.log = log
-        self._local = threading.local()  # one connection per thread: a server answers in many
+        self._pool = ConnectionPool(path, self._open)  # a server answers in many threads
         self._sync_lock = threading.Lock()
         self._synced_as_of = -1.0  # when the last completed catch-up began (monotonic)
 
     # -- the connection -----------------------------------------------------------------------
 
-    def connect(self) -> sqlite3.Connection:
-        """This thread's connection, reopened if another process replaced the file. The
-        connection's file stays open by descriptor too, so its inode number cannot be reused by
-        a replacement and a comparison of the two tells them apart."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            try:
-                if os.stat(self.path).st_ino == os.fstat(self._local.fd).st_ino:
-                    return conn
-            except FileNotFoundError:
-                pass
-            self.close()
-        return self._open()
-
-    def _open(self, retry: bool = True) -> sqlite3.Connection:
+    def _open(self, retry: bool = True) -> OpenConnection:
+        """A new connection, the schema in place; a damaged file is replaced (once)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -176,9 +164,8 @@ class InvocationCatalog:
                 self._replace(str(error), fd)
             finally:
                 os.close(fd)
-            return self.connect() if getattr(self._local, "conn", None) else self._open(retry=False)
-        self._local.conn, self._local.fd = conn, fd
-        return conn
+            return self._open(retry=False)
+        return OpenConnection(conn, fd)
 
     def _replace(self, reason: str, fd: int) -> None:
         """Start a fresh, empty file in place of the damaged one open at ``fd`` (the next sync
@@ -195,10 +182,12 @@ class InvocationCatalog:
         return FileLock(self.path.with_name(self.path.name + ".rebuild.lock"))
 
     def _start_fresh(self, reason: str) -> None:
-        self.close()
+        self._pool.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        self._note_rebuild(self._open(retry=False), reason)
+        fresh = self._open(retry=False)
+        self._note_rebuild(fresh.conn, reason)
+        self._pool.give_back(fresh)
 
     def replace(self, reason: str) -> int:
         """Throw the file away and build a new one from the log (for a file SQLite calls damaged
@@ -208,25 +197,23 @@ class InvocationCatalog:
         self.sync()
         return self.count()
 
-    def _guarded(self, work: Callable[[], T]) -> T:
-        """Run ``work``; if the database turns out damaged, replace it, catch up and run it again."""
-        try:
-            return work()
-        except sqlite3.DatabaseError as error:
-            if is_busy(error):
-                raise ServiceUnavailable("the invocation catalog is busy: another process has held it for 30 s; try again") from None
-            if not is_damage(error):
-                raise
-            if getattr(self._local, "conn", None) is None:  # even a fresh file failed to open
-                raise DataDamaged(self.path, f"it cannot be opened or replaced ({error})", self.log.directory.parent) from None
-            fd = os.dup(self._local.fd)  # keeps the damaged file's inode while it is compared
+    def _guarded(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` on a connection; if the database turns out damaged, replace it, catch up
+        and run it again."""
+        with self._pool.lease() as held:
             try:
-                self._replace(str(error), fd)
-            finally:
-                os.close(fd)
+                return work(held.conn)
+            except sqlite3.DatabaseError as error:
+                if is_busy(error):
+                    raise ServiceUnavailable("the invocation catalog is busy: another process has held it for 30 s; try again") from None
+                if not is_damage(error):
+                    raise
+                self._replace(str(error), held.fd)  # still open: its inode tells whether it was replaced meanwhile
+                held.close()
         try:
-            self._sync()
-            return work()
+            with self._pool.lease() as held:
+                self._sync(held.conn)
+                return work(held.conn)
         except sqlite3.DatabaseError as error:
             raise DataDamaged(self.path, f"it could not be rebuilt from the log ({error})", self.log.directory.parent) from None
 
@@ -242,7 +229,7 @@ class InvocationCatalog:
 
     @property
     def generation(self) -> str:
-        return self._guarded(lambda: self.connect().execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+        return self._guarded(lambda conn: conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
     # -- catching up with the log -------------------------------------------------------------
 
@@ -265,7 +252,7 @@ class InvocationCatalog:
     def rebuild(self, reason: str) -> int:
         """Empty the catalog and fill it from the log again, in one transaction; returns how
         many records it holds."""
-        self._guarded(lambda: self._sync(rebuild=reason))
+        self._guarded(lambda conn: self._sync(conn, rebuild=reason))
         return self.count()
 
     def _segment_files(self) -> list[tuple[str, os.stat_result]]:
@@ -283,8 +270,7 @@ class InvocationCatalog:
             return []
         return sorted(found)
 
-    def _sync(self, rebuild: str | None = None) -> int:
-        conn = self.connect()
+    def _sync(self, conn: sqlite3.Connection, rebuild: str | None = None) -> int:
         named = self._segment_files()
         marks = {name: (size, mtime) for name, size, mtime in conn.execute("SELECT name, size, mtime_ns FROM segment_marks")}
         if rebuild is None and marks == {name: (st.st_size, st.st_mtime_ns) for name, st in named}:
@@ -431,7 +417,7 @@ class InvocationCatalog:
         )
 
     def query(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        return self._guarded(lambda: self.connect().execute(sql, params).fetchall())
+        return self._guarded(lambda conn: conn.execute(sql, params).fetchall())
 
     def rows_after(self, seq: int, limit: int) -> list[tuple[Any, ...]]:
         """(seq, segment, offset, length) of records after ``seq``, in log order (for indexing)."""
@@ -451,9 +437,5 @@ class InvocationCatalog:
             seq = rows[-1][0]
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            os.close(self._local.fd)
-            self._local.conn = None
+        """Close the connections kept open between operations."""
+        self._pool.close()
