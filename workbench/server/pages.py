@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_origin
 
+import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
@@ -30,6 +31,9 @@ from workbench.server.auth import Guard
 from workbench.server.wire import Receive, Scope, Send
 
 PAGE_PATH = re.compile(r"^/v1/(?P<organization>[^/]+)/tool/invocation(?P<search>/search)?$")
+PAGE_THREADS = 4
+"""Threads that read pages at once: enough to keep two cores busy (the search engine and SQLite
+work outside the GIL); more would only add memory per thread and contention for the GIL."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class HistoryPages:
     def __init__(self, app: Callable[[Scope, Receive, Send], Any], service: ServedApi, guard: Guard) -> None:
         self.app = app
         self.guard = guard
+        self.threads = anyio.CapacityLimiter(PAGE_THREADS)
         self.pages = {
             False: _page("get-tool-invocations", ListInvocationsQuery, service.list_invocations_json),
             True: _page("search-tool-invocations", SearchInvocationsParams, service.search_invocations_json),
@@ -60,7 +65,7 @@ class HistoryPages:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = PAGE_PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "GET" and self.guard.limiter is None else None
-        body = await anyio.to_thread.run_sync(self._answer, scope, found) if found else None
+        body = await anyio.to_thread.run_sync(self._answer, scope, found, limiter=self.threads) if found else None
         if body is None:
             await self.app(scope, receive, send)
             return
