@@ -37,6 +37,7 @@ from workbench.core.sizes import MAX_USER_ID, MAX_VERSION_CONSTRAINT
 from workbench.names import OBJECT_ID_PATTERN
 from workbench.server.auth import Guard
 from workbench.server.contract import error_responses, install_contract
+from workbench.server.memory import ReturnMemory
 from workbench.server.pages import HistoryPages
 from workbench.server.wire import ApiJSONResponse, RequestGuard, install_error_handlers, respond, use_object_id_paths
 
@@ -71,6 +72,7 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
     guard = Guard(service, strict_limits)
     app.add_middleware(HistoryPages, service=service, guard=guard)  # inside the RequestGuard: it reads what passed the door
     app.add_middleware(RequestGuard)
+    app.add_middleware(ReturnMemory)  # outermost: it sees every request come and go
 
     def route(method: str, path: str, operation: str, status_code: int = 200, **extra: Any) -> Any:
         extra.setdefault("tags", ["Tool"])
