@@ -62,7 +62,8 @@ def start(code: str, home: Path, source: str | None = None) -> tuple[subprocess.
     """A server process; ``source`` is another checkout's folder to serve that code instead."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": source} if source else None
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(home), str(port)], env=env)
+    # `python -c` looks in its working directory first: run another checkout's code from there
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(home), str(port)], env=env, cwd=source)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any
 
 import httpx
 import uvicorn
@@ -24,11 +25,13 @@ def spec_input(parameters: dict, mode: str = "regular") -> dict:
 class Running:
     """``workbench serve`` over ``service`` on 127.0.0.1, until :meth:`stop`."""
 
-    def __init__(self, service: ToolService, strict: bool = False) -> None:
+    def __init__(self, service: ToolService, strict: bool = False, app: Any = None) -> None:
+        """``app``: an application made otherwise (with more routers, say) instead of create_app's."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(create_app(service, strict_limits=strict), host="127.0.0.1", port=self.port, log_level="error"))
+        app = app if app is not None else create_app(service, strict_limits=strict)
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from contract_hooks import correct_errors
 from served import token
 
@@ -22,9 +21,15 @@ from workbench.core.service import ToolService
 TESTS = Path(__file__).resolve().parent
 
 # What the workbench serves beyond the official document, each documented in the README.
-EXTRA_OPERATIONS = {"check-context-graph", "simulate-scenario"}
-"""The workbench's documented extra endpoints (conversation simulation), under /workbench/ paths."""
-EXTRA_PARAMETERS = {("search-tool-invocations", "order"), ("search-tool-invocations", "limit"), ("get-tool-versions", "version_constraint")}
+EXTRA_OPERATIONS = {
+    "check-context-graph", "simulate-scenario",  # conversation simulation
+    "get-tool-stats", "get-tool-stats-report", "get-tool-activity", "replay-invocation", "compare-tool-versions", "export-fixtures", "check-fixtures",  # insight
+}
+"""The workbench's documented extra endpoints, under /workbench/ paths."""
+EXTRA_PARAMETERS = {
+    ("search-tool-invocations", "order"), ("search-tool-invocations", "limit"), ("get-tool-versions", "version_constraint"),
+    ("get-tool-invocations", "created_after"), ("get-tool-invocations", "created_before"), ("get-tool-invocations", "exception_type"),
+}
 EXTRA_PROPERTIES = {"repo", "tool_repo", "logs", "has_more"}
 EXTRA_ENUM_VALUES = {"logs"}
 EXTRA_STATUSES = {"413"}

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from workbench.core.service import ToolService
+from workbench.errors import BadRequest
 from workbench.runtime.docker_runner import home_key
 from workbench.runtime.selection import inspect_runtime
 from workbench.settings import Settings
@@ -195,6 +196,19 @@ def test_warm_workers_serve_other_processes(dservice: ToolService, docker_settin
     other = ToolService(docker_settings, clock=clock)  # a second process would look exactly like this
     assert invoke(other, tool_id, {"action": "info"})[0].succeeded
     assert {c.name for c in labelled(dservice, "containers")} == before
+
+
+def test_a_warm_worker_answers_without_the_daemon_being_asked_anything(dservice: ToolService, docker_settings: Settings, tool_id: str, clock, monkeypatch, tmp_path) -> None:
+    invoke(dservice, tool_id, {"action": "info"}, {"action": "info"})  # both regular-mode workers warm
+    nowhere = f"unix://{tmp_path}/no-daemon.sock"
+    monkeypatch.setenv("DOCKER_HOST", nowhere)  # as if the daemon were down: a fresh command reaches its workers all the same
+    assert all(r.succeeded for r in invoke(ToolService(docker_settings, clock=clock), tool_id, {"action": "info"}, {"action": "info"}))
+    monkeypatch.delenv("DOCKER_HOST")
+    for container in labelled(dservice, "containers"):
+        container.remove(force=True)
+    monkeypatch.setenv("DOCKER_HOST", nowhere)  # now a worker must be started, and no daemon answers
+    with pytest.raises(BadRequest, match="the Docker runtime needs a Docker daemon, and none answers"):
+        invoke(ToolService(docker_settings, clock=clock), tool_id, {"action": "info"})
 
 
 def test_deprecation_stops_workers_and_prune_removes_images(dservice: ToolService, tool_id: str) -> None:

@@ -129,6 +129,8 @@ def test_the_fast_way_and_the_route_answer_alike(service: ToolService) -> None:
             ("/v1/acme/tool/invocation", {"limit": 101}),
             ("/v1/acme/tool/invocation", {"succeeded": "maybe"}),
             ("/v1/acme/tool/invocation", {"tool_id": ["a" * 24], "version": ["1", "2"]}),
+            ("/v1/acme/tool/invocation", {"exception_type": ["ValueError", "TimeoutError"], "created_after": "2000-01-01", "limit": 100}),
+            ("/v1/acme/tool/invocation", {"created_before": "last week"}),
             ("/v1/acme/tool/invocation/search", {"query": "order", "query_against": ["logs"], "limit": 3}),
             ("/v1/acme/tool/invocation/search", {"query": "order"}),
             ("/v1/other/tool/invocation", {}),

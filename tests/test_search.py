@@ -131,18 +131,19 @@ def test_a_new_invocation_is_indexed_in_the_background(service: ToolService, his
     assert [h.invocation.tool_id for h in search(service, "quetzal")] == [tool_id]
 
 
-def test_the_cli_makes_what_it_recorded_searchable_before_exiting(run_cli, service: ToolService, history, tools_repo) -> None:
+def test_what_the_cli_recorded_is_found_by_the_next_search_without_the_command_waiting_for_the_index(run_cli, service: ToolService, history, tools_repo) -> None:
     tools_repo.project("proj", code="def run(p, c):\n    return 'axolotl'\n")
     run_cli("tool", "create", "cli_tool", "--description", "d", "--org", "acme")
     run_cli("publish", "cli_tool", "--path", "proj", "--bump", "major", "--org", "acme")
-    run_cli("invoke", "cli_tool", "1.0.0", "--input", '{"name": "x"}', "--org", "acme")
-    assert service.index_status().indexed == service.index_status().recorded
+    service.catch_up_index()
+    indexed = service.index_status().indexed
+    code, out, _ = run_cli("invoke", "cli_tool", "1.0.0", "--input", '{"name": "x"}', "--input", '{"name": "y"}', "--org", "acme")
+    assert code == 0 and out.count("succeeded") == 2
+    status = service.index_status()
+    assert (status.indexed, status.recorded) == (indexed, indexed + 2), "the command returned before indexing what it recorded"
     code, out, _ = run_cli("search", "axolotl", "--org", "acme", "--json")
-    assert len(json.loads(out)["tool_invocations"]) == 1
-
-
-def ground_truth(service: ToolService, word: str) -> int:
-    return sum(1 for r in records(service) if word in tokens(r))
+    assert len(json.loads(out)["tool_invocations"]) == 2
+    assert service.index_status().indexed == indexed + 2
 
 
 def _answers(service: ToolService) -> list:

@@ -302,4 +302,8 @@ def test_the_background_indexer_and_the_flush(home: Path, engine: str) -> None:
     assert seqs(index, "okapi") == []
     command.flush()
     assert len(seqs(index, "okapi")) == 1
+    append(home, "pangolin", 2, 9 * 10**6)
+    assert seqs(index, "pangolin") == []
+    command.catch_up()  # what a search does first in a process without the background thread
+    assert len(seqs(index, "pangolin")) == 2
     assert os.path.exists(home / "index" / "search.lock")

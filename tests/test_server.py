@@ -159,6 +159,7 @@ def test_openapi_document_lists_every_endpoint(api) -> None:
         "search-tool-invocations", "modify-tool", "deprecate-tool", "modify-tool-envvars", "publish-tool-version",
         "get-tool-versions", "deprecate-tool-version", "invoke-tool-version",
         "check-context-graph", "simulate-scenario",  # the workbench's documented extras
+        "get-tool-stats", "get-tool-stats-report", "get-tool-activity", "replay-invocation", "compare-tool-versions", "export-fixtures", "check-fixtures",
     }
     assert "/v1/{organization}/tool/{tool_id}/version/{version}/invoke" in document["paths"]
 

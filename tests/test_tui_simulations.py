@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from textual import on
-from textual.app import App
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from conftest import Clock
 from simulation_org import ORG, counting_ids, published_samples
 from workbench.core.service import ToolService
-from workbench.tui.screens.simulations import ShowInvocationInHistory, SimulationProgressed, SimulationsScreen
+from workbench.tui.app import WorkbenchApp
+from workbench.tui.screens.detail import InvocationDetailScreen
+from workbench.tui.screens.simulations import SimulationProgressed, SimulationsScreen
+from workbench.tui.themes import builtin_theme_dir
 
 SIZE = (150, 44)
 FAILING = """
@@ -28,26 +30,22 @@ turns:
 """
 
 
-class Host(App[None]):
-    """What the screen needs of the workbench app: the API, the organization, notices."""
+class Host(WorkbenchApp):
+    """The real app, opened on the Simulations screen (over ``directory``'s scenarios, if given),
+    keeping the progress that reached it."""
 
     def __init__(self, service: ToolService, directory: Path | None = None) -> None:
-        super().__init__()
-        self.service, self.org, self.directory = service, ORG, directory
-        self.opened: list[ShowInvocationInHistory] = []
+        super().__init__(service, ORG, theme_dirs=[builtin_theme_dir()], config=service.settings.paths().home / "app-config", background_work=False)
+        self.directory = directory
         self.steps: list[int] = []
         """Progress as it reached the app: turns done so far."""
 
     def on_mount(self) -> None:
-        self.push_screen(SimulationsScreen(self.directory))
+        self.call_later(self.push_screen, SimulationsScreen(self.directory))
 
     @on(SimulationProgressed)
     def progressed(self, message: SimulationProgressed) -> None:
         self.steps.append(message.step.done)
-
-    @on(ShowInvocationInHistory)
-    def open_in_history(self, message: ShowInvocationInHistory) -> None:
-        self.opened.append(message)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +64,9 @@ def text(widget: Static) -> str:
 
 
 async def choose(pilot, name: str) -> None:
-    select = pilot.app.screen.query_one("#scenario", Select)
-    [value] = [v for _, v in select._options if isinstance(v, str) and v.endswith(f"{name}.scenario.yaml")]
-    select.value = value
+    screen = pilot.app.screen
+    [value] = [path for _, path in screen.scenarios if path.endswith(f"{name}.scenario.yaml")]
+    screen.query_one("#scenario", Select).value = value
     await pilot.pause()
 
 
@@ -78,8 +76,8 @@ async def test_pick_run_and_step_through_the_turns(samples: ToolService) -> None
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SimulationsScreen)
-        listed = [label for label, _ in screen.query_one("#scenario", Select)._options if label]
-        assert [str(label) for label in listed[-3:]] == ["simulations/large_reports.scenario.yaml", "simulations/order_followup.scenario.yaml", "simulations/regular_lookup.scenario.yaml"]
+        listed = [label for label, _ in screen.scenarios]
+        assert listed[-3:] == ["simulations/large_reports.scenario.yaml", "simulations/order_followup.scenario.yaml", "simulations/regular_lookup.scenario.yaml"]
         await choose(pilot, "order_followup")
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -103,11 +101,12 @@ async def test_pick_run_and_step_through_the_turns(samples: ToolService) -> None
         log = text(screen.query_one("#turn-log", Static))
         assert "not in this log" in log and "turn 4 flaky_parser" in log and "turn 5 text_stats" in log
         await pilot.press("h")
-        await pilot.pause()
-        [opened] = app.opened
+        await settle(pilot)
         turn = screen.rows[5][1]
-        assert opened.invocation_id == turn.invocation_id and opened.simulation_unit_test_set_run_id == screen.report.simulation_unit_test_set_run_id  # type: ignore[union-attr]
-        assert samples.get_invocation(ORG, opened.invocation_id).tool_id == turn.tool_id
+        assert isinstance(app.screen, InvocationDetailScreen)  # the turn's invocation, in full
+        opened = app.screen.invocation
+        assert opened.id == turn.invocation_id and opened.tool_id == turn.tool_id
+        assert opened.invocation_source.simulation_unit_test_set_run_id == screen.report.simulation_unit_test_set_run_id  # type: ignore[union-attr]
 
 
 async def test_failed_expectations_stand_out(samples: ToolService, tmp_path: Path) -> None:
@@ -131,7 +130,7 @@ async def test_failed_expectations_stand_out(samples: ToolService, tmp_path: Pat
         screen.query_one("#runs", Input).value = "0"
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert any("runs: a whole number from 1 to 100" in str(n.message) for n in app._notifications)
+        assert any("runs: a whole number from 1 to 100" in n.message for n in app.notices)
 
 
 async def test_a_scenario_that_cannot_run_is_reported_not_raised(samples: ToolService, tmp_path: Path) -> None:
@@ -141,7 +140,7 @@ async def test_a_scenario_that_cannot_run_is_reported_not_raised(samples: ToolSe
         await settle(pilot)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert any("context graph file not found" in str(n.message) for n in app._notifications)
+        assert any("context graph file not found" in n.message for n in app.notices)
 
 
 def test_simulations_screen_snapshot(snap_compare, tmp_path: Path) -> None:

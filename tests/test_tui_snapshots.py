@@ -33,7 +33,8 @@ def snapshot_service(tmp_path_factory: pytest.TempPathFactory) -> ToolService:
     root = tmp_path_factory.mktemp("snapshots")
     counter = itertools.count(1)
     build_sample_repository(root / "tools-repo")
-    service = ToolService(Settings(home=root / "data", tools_repo=root / "tools-repo", runtime="process", user="ada"), clock=Clock(), ids=lambda: f"{next(counter):024x}")
+    clock = Clock()
+    service = ToolService(Settings(home=root / "data", tools_repo=root / "tools-repo", runtime="process", user="ada"), clock=clock, ids=lambda: f"{next(counter):024x}")
     for name, description, tags in (
         ("order_status", "Order status by order number.", {"team": "support"}),
         ("crm_account", "Account summaries; ids match ^[A-Z]{2}-[0-9]+$.", {"team": "sales", "pii": None}),
@@ -45,7 +46,7 @@ def snapshot_service(tmp_path_factory: pytest.TempPathFactory) -> ToolService:
             service.publish_version("acme", tool_id, {"project_path": "order_status", "bump_type": "major"})
     service.deprecate_tool("acme", service.find_tool("acme", "weather_lookup").id)
     service.create_tool("globex", {"name": "ledger", "description": "d", "tags": {}})
-    generate_invocations(service, "acme", 300, seed=9, end=datetime(2026, 2, 1, tzinfo=UTC))
+    generate_invocations(service, "acme", 300, seed=9, end=clock.now, days=14)  # the last two weeks: the Tools list's activity
     service.rebuild_index()
     return service
 

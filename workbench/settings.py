@@ -7,15 +7,15 @@ Precedence for every setting: an explicit argument (a CLI option such as ``--hom
 from __future__ import annotations
 
 import getpass
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 APP_NAME = "workbench"
+ENV_PREFIX = "WORKBENCH_"
 DEFAULT_ORG = "default"
 DEFAULT_BASE_IMAGE = "workbench-base:bookworm"  # made from Debian packages where no registry is reachable
 
@@ -27,10 +27,25 @@ def _default_user() -> str:
         return "local"
 
 
-class Settings(BaseSettings):
-    """Everything a user can configure, read from ``WORKBENCH_*`` environment variables."""
+class Settings(BaseModel):
+    """Everything a user can configure, read from ``WORKBENCH_*`` environment variables (in any
+    case: ``WORKBENCH_HOME`` or ``workbench_home``); a value given to the constructor wins. A
+    setting given either way counts as set (``model_fields_set``), a default does not.
 
-    model_config = SettingsConfigDict(env_prefix="WORKBENCH_", extra="ignore")
+    A plain pydantic model that reads the environment itself, the way pydantic-settings'
+    ``BaseSettings`` did: importing that package costs more than the whole of `workbench --help`
+    (it loads asyncio and every cloud secret store it supports)."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_below_arguments(cls, given: Any) -> Any:
+        if not isinstance(given, dict):
+            return given
+        wanted = {f"{ENV_PREFIX}{name}".lower(): name for name in cls.model_fields}
+        from_env = {wanted[key.lower()]: value for key, value in os.environ.items() if key.lower() in wanted}
+        return {**from_env, **given}
 
     home: Path | None = Field(
         default=None, description="The data directory; defaults to the platform's user data dir."
@@ -106,11 +121,15 @@ class Settings(BaseSettings):
     api_key: str | None = Field(default=None, repr=False, description="Remote mode: the API key secret (x-api-key). Never printed.")
 
     def paths(self) -> DataPaths:
+        import platformdirs
+
         home = self.home or Path(platformdirs.user_data_dir(APP_NAME))
         return DataPaths(Path(home).expanduser().resolve())
 
     def config_dir(self) -> Path:
         """The app's settings directory (tui.json, user themes)."""
+        import platformdirs
+
         return Path(self.config_home or platformdirs.user_config_dir(APP_NAME)).expanduser()
 
     def tools_repo_path(self) -> Path:

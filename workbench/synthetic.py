@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,12 +87,13 @@ def generate_invocations(
     days: int = 30,
     end: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    tools: Sequence[str] = TOOLS,
 ) -> dict[str, str]:
-    """Record ``count`` invocations for the org's sample tools (created if missing); returns
-    tool name -> id."""
+    """Record ``count`` invocations for the org's sample tools (created if missing), or for the
+    ``tools`` named; returns tool name -> id."""
     rng = random.Random(seed)
     tool_ids = {}
-    for name in TOOLS:
+    for name in tools:
         existing = [t for t in service.list_tools(org_id, {"limit": 20}).tools if t.name == name and not t.deprecated]
         tool_ids[name] = existing[0].id if existing else service.create_tool(org_id, {"name": name, "description": f"The {name} tool.", "tags": {}}).id
     end = end or datetime.now(UTC)
@@ -101,7 +102,7 @@ def generate_invocations(
     batch: list[ToolInvocationInstance] = []
     for index in range(count):
         created = start + step * index
-        tool = rng.choice(TOOLS)
+        tool = rng.choice(tools)
         major, minor, patch = rng.choice(VERSIONS)
         record = {
             "id": f"{rng.getrandbits(96):024x}",  # from the seed: the same history every time

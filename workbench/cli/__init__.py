@@ -1,28 +1,74 @@
-"""The `workbench` command line. Thin: it parses arguments, calls the service, prints results."""
+"""The `workbench` command line. Thin: it parses arguments, calls the service, prints results.
+
+It starts at once: this package imports only click. Each command lives in a module that is
+imported when the command runs (or its help is shown), and a command imports the service,
+pydantic models, rich and the rest only when it needs them; ``tests/test_startup.py`` checks that
+`workbench --help` imports none of them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
 from workbench import __version__
-from workbench.cli.common import SERVICES, Env, accept_context_options, command_options, context_options, fail, print_fields, print_json
-from workbench.cli.data import repair
-from workbench.cli.env import env_group
-from workbench.cli.history import history, index_group, search
-from workbench.cli.run import invoke, new, test
-from workbench.cli.runtime import doctor, runtime_group, runtime_summary
-from workbench.cli.server import apikey_group, serve
-from workbench.cli.simulate import graph_group, simulate
-from workbench.cli.tools import list_tools, tool_group
-from workbench.cli.versions import deprecate, publish, versions
+from workbench.cli.common import (
+    Env,
+    accept_context_options,
+    command_options,
+    context_options,
+    fail,
+    print_fields,
+    print_json,
+)
 from workbench.errors import WorkbenchError
-from workbench.settings import DEFAULT_ORG
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "tool": ("tools", "tool_group"),
+    "env": ("env", "env_group"),
+    "new": ("run", "new"),
+    "test": ("run", "test"),
+    "publish": ("versions", "publish"),
+    "versions": ("versions", "versions"),
+    "deprecate": ("versions", "deprecate"),
+    "invoke": ("run", "invoke"),
+    "history": ("history", "history"),
+    "search": ("history", "search"),
+    "index": ("history", "index_group"),
+    "serve": ("server", "serve"),
+    "apikey": ("server", "apikey_group"),
+    "doctor": ("runtime", "doctor"),
+    "runtime": ("runtime", "runtime_group"),
+    "repair": ("data", "repair"),
+    "graph": ("simulate", "graph_group"),
+    "simulate": ("simulate", "simulate"),
+    "stats": ("stats", "stats"),
+    "replay": ("reruns", "replay"),
+    "compare": ("reruns", "compare"),
+    "export": ("fixtures", "export"),
+    "invocation": ("invocation", "invocation_group"),
+}
+"""Every command but the two defined here: its module in this package and its name there."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+class LazyCommands(click.Group):
+    """A group whose commands are imported from their modules when first looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, name = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"workbench.cli.{module}"), name)
+            self.add_command(accept_context_options(command) if isinstance(command, click.Group) else command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="workbench")
 @context_options
 @click.pass_context
@@ -43,6 +89,8 @@ def cli(ctx: click.Context, home: Path | None, org: str | None, remote: str | No
 @command_options
 def paths(env: Env) -> None:
     """Print where the workbench keeps its data, and which runtime runs tools (and why)."""
+    from workbench.cli.runtime import runtime_summary
+
     described = {**env.settings.paths().describe(), **runtime_summary(env)}
     if env.as_json:
         print_json(described)
@@ -56,7 +104,9 @@ def paths(env: Env) -> None:
 @click.pass_context
 def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     """Set up the demo organization (safe to run again) and list its tools."""
+    from workbench.cli.tools import list_tools
     from workbench.demo import DEMO_ORG, seed_demo
+    from workbench.settings import DEFAULT_ORG
 
     org = DEMO_ORG if env.org == DEFAULT_ORG else env.org
     created = seed_demo(env.service, org, say=lambda line: click.echo(line, err=True))
@@ -72,19 +122,10 @@ def demo(ctx: click.Context, env: Env, history_size: int) -> None:
     ctx.invoke(list_tools, home=env.settings.home, org=org, as_json=env.as_json)
 
 
-for command in (tool_group, env_group, new, test, publish, versions, deprecate, invoke, history, search, index_group, serve, apikey_group, doctor, runtime_group, repair, graph_group, simulate):
-    cli.add_command(accept_context_options(command) if isinstance(command, click.Group) else command)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI, and turns every expected failure into ``error: MESSAGE``."""
     try:
-        try:
-            cli.main(args=argv, prog_name="workbench", standalone_mode=False)
-        finally:
-            for service in SERVICES:
-                service.flush_index()  # what this command recorded is searchable next
-            SERVICES.clear()
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as error:
         fail(error.message, 1)
     except click.exceptions.Abort:

@@ -1,4 +1,7 @@
-"""What every CLI command shares: the --home/--org/--json options, output and error rendering."""
+"""What every CLI command shares: the --home/--org/--json options, output and error rendering.
+
+Imported by every command's module, so it imports only click and the standard library; the
+settings, the service and rich come when a command runs."""
 
 from __future__ import annotations
 
@@ -9,17 +12,12 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
-from workbench.core.api import ServedApi, ToolsApi
-from workbench.settings import Settings
-
-SERVICES: list[ToolsApi] = []  # made by this command; flushed (search index) before it exits
+if TYPE_CHECKING:
+    from workbench.core.api import ServedApi, ToolsApi
 
 
 CONTEXT_OPTIONS = ("home", "org", "remote")
@@ -31,6 +29,8 @@ class Env:
     """The resolved settings and service of one command invocation."""
 
     def __init__(self, home: Path | None, org: str | None, as_json: bool, remote: str | None = None) -> None:
+        from workbench.settings import Settings
+
         overrides: dict[str, Any] = {}
         if home is not None:
             overrides["home"] = home
@@ -38,7 +38,12 @@ class Env:
             overrides["org"] = org
         if remote is not None:
             overrides["remote"] = remote
-        self.settings = Settings(**overrides)
+        try:
+            self.settings = Settings(**overrides)
+        except ValueError as error:  # a bad WORKBENCH_* value (pydantic's ValidationError is a ValueError)
+            from workbench.errors import validation_error_from_pydantic
+
+            raise validation_error_from_pydantic(error, "settings (WORKBENCH_* variables and options)") from None
         self.org = self.settings.org
         self.as_json = as_json
         self._service: ToolsApi | None = None
@@ -55,7 +60,6 @@ class Env:
             from workbench.connect import open_api
 
             self._service = open_api(self.settings, self.org)
-            SERVICES.append(self._service)
         return self._service
 
     def local_service(self, what: str) -> ServedApi:
@@ -64,9 +68,7 @@ class Env:
             fail(f"{what} works on a local data directory, not in remote mode (unset WORKBENCH_REMOTE / --remote)")
         from workbench.connect import open_local
 
-        service = open_local(self.settings)
-        SERVICES.append(service)
-        return service
+        return open_local(self.settings)
 
     def tool_id(self, name_or_id: str) -> str:
         """Resolve a TOOL argument (a name or an id) to the tool's id."""
@@ -131,7 +133,7 @@ def accept_context_options(group: click.Group) -> click.Group:
 
 def _plain(value: Any) -> Any:
     """JSON for what the API returns beyond dicts: models, dataclasses, times."""
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model (not imported here: it is slow to import)
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
@@ -148,6 +150,9 @@ def print_json(payload: Any) -> None:
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A table; every column but the last stays on one line, the last one wraps."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", header_style="bold")
     for index, column in enumerate(columns):
         table.add_column(column, no_wrap=index < len(columns) - 1, overflow="fold")

@@ -4,12 +4,14 @@ and what makes it so."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workbench.cli.common import Env, command_options, fail, print_json
-from workbench.core.results import Finding, HealthReport
+
+if TYPE_CHECKING:
+    from workbench.core.results import Finding, HealthReport
 
 
 def data_health(env: Env) -> HealthReport:

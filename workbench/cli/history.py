@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.text import Text
 
 from workbench.cli.common import Env, command_options, parse_bool, print_fields, print_json, print_table
-from workbench.core.models import INVOCATION_SOURCE_TYPES, ToolInvocationInstance, invocation_origin
-from workbench.core.requests import QUERY_AGAINST_FIELDS
-from workbench.core.results import snippet_pieces
+from workbench.names import INVOCATION_SOURCE_TYPES, QUERY_AGAINST_FIELDS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from workbench.core.models import ToolInvocationInstance
 
 SOURCE_CHOICES = click.Choice(INVOCATION_SOURCE_TYPES)
 
@@ -53,6 +54,8 @@ def _summary(inv: ToolInvocationInstance) -> str:
 
 def _source(inv: ToolInvocationInstance) -> str:
     """The source type, and for the workbench's own runs which face ran them."""
+    from workbench.core.models import invocation_origin
+
     origin = invocation_origin(inv.invocation_source)
     return f"{inv.invocation_source.type} ({origin})" if origin else inv.invocation_source.type
 
@@ -63,11 +66,17 @@ def _source(inv: ToolInvocationInstance) -> str:
 @click.option("--sort-by", "sort_by", multiple=True, metavar="[+|-]FIELD", help="created_at, version.major, version.minor, version.patch, tool_id, invocation_source.type, invocation_status.succeeded.")
 @click.option("--limit", type=int, default=100, show_default=True, help="0 to 100.")
 @click.option("--continuation-token", "continuation_token", type=int, default=0)
+@click.option("--since", default=None, metavar="WHEN", help="Created at or after: an ISO date or time (UTC), or 30m, 6h, 7d, 2w back from now.")
+@click.option("--until", default=None, metavar="WHEN", help="Created before, as --since.")
+@click.option("--exception-type", "exception_types", multiple=True, help="Failed with this exception type; repeatable.")
 @command_options
-def history(env: Env, tools, source_types, conversation_ids, run_ids, succeeded, versions, sort_by, limit, continuation_token) -> None:
+def history(env: Env, tools, source_types, conversation_ids, run_ids, succeeded, versions, sort_by, limit, continuation_token, since, until, exception_types) -> None:
     """List recorded invocations, newest first."""
     query = {
         **filters(env, tools, source_types, conversation_ids, run_ids, succeeded),
+        **({"created_after": since} if since else {}),
+        **({"created_before": until} if until else {}),
+        **({"exception_type": list(exception_types)} if exception_types else {}),
         "version": list(versions) if versions else [""] * len(tools),
         "sort_by": list(sort_by),
         "limit": limit,
@@ -102,6 +111,8 @@ def history(env: Env, tools, source_types, conversation_ids, run_ids, succeeded,
 
 
 def rebuild_progress(console: Console):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=False)
     task = progress.add_task("indexing invocations", total=None)
 
@@ -122,6 +133,11 @@ def rebuild_progress(console: Console):
 @command_options
 def search(env: Env, query, fields, tools, source_types, conversation_ids, run_ids, succeeded, order, limit) -> None:
     """Full-text search of invocations: words, "phrases", field:value, wild*cards, AND/OR/NOT."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from workbench.core.results import snippet_pieces
+
     request = {"query": query, "query_against": list(fields), "order": order, "limit": limit, **filters(env, tools, source_types, conversation_ids, run_ids, succeeded)}
     console = Console(stderr=True)
     progress, update = rebuild_progress(console)
@@ -159,6 +175,8 @@ def index_group() -> None:
 @command_options
 def rebuild(env: Env) -> None:
     """Rebuild the search index from the invocation log, with a progress bar."""
+    from rich.console import Console
+
     console = Console(stderr=True)
     progress, update = rebuild_progress(console)
     try:

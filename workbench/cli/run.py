@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workbench.cli.common import Env, command_options, fail, print_json
 from workbench.cli.versions import stage_printer
-from workbench.core.requests import InvokeResponse
+
+if TYPE_CHECKING:
+    from workbench.core.requests import InvokeResponse
 
 MODES = click.Choice(["regular", "conversation-simulation"])
 
@@ -65,18 +68,24 @@ def print_results(response: InvokeResponse) -> None:
                 click.echo(f"    {line}")
 
 
-input_options = [
-    click.option("--input", "inputs", multiple=True, required=True, metavar="JSON|@FILE", help="Input parameters; repeat for up to 10 inputs run in parallel."),
-    click.option("--mode", type=MODES, default="regular", show_default=True),
-    click.option("--var", "user_vars", multiple=True, metavar="NAME=VALUE", help="A nonsensitive user variable."),
-    click.option("--secret-var", "secret_user_vars", multiple=True, metavar="NAME=VALUE", help="A sensitive user variable (masked in records)."),
-]
+def input_options(required: bool = True) -> list:
+    return [
+        click.option("--input", "inputs", multiple=True, required=required, metavar="JSON|@FILE", help="Input parameters; repeat for up to 10 inputs run in parallel."),
+        click.option("--mode", type=MODES, default="regular", show_default=True),
+        click.option("--var", "user_vars", multiple=True, metavar="NAME=VALUE", help="A nonsensitive user variable."),
+        click.option("--secret-var", "secret_user_vars", multiple=True, metavar="NAME=VALUE", help="A sensitive user variable (masked in records)."),
+    ]
 
 
-def with_input_options(func):
-    for option in reversed(input_options):
+def with_input_options(func, required: bool = True):
+    for option in reversed(input_options(required)):
         func = option(func)
     return func
+
+
+def optional_inputs(func):
+    """The input options, with --input optional (`workbench test` can run --fixtures instead)."""
+    return with_input_options(func, required=False)
 
 
 @click.command("new")
@@ -95,12 +104,20 @@ def new(name: str, path: Path | None, description: str | None) -> None:
 @click.command("test")
 @click.option("--branch", required=True, help="Test the tip of this branch of the tools repository.")
 @click.option("--path", "project_path", required=True, help="Project directory in the tools repository.")
-@with_input_options
+@optional_inputs
 @click.option("--env", "envs", multiple=True, metavar="NAME=VALUE", help="An environment variable the tool requires.")
 @click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE", help="A secret environment variable (masked in results).")
+@click.option("--fixtures", "fixtures_file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Check the branch against these fixtures (from `workbench export`).")
+@click.option("--tool", "tool", default=None, help="With --fixtures: run with this tool's stored variables instead of --env/--secret.")
 @command_options
-def test(env: Env, branch: str, project_path: str, inputs, mode, user_vars, secret_user_vars, envs, secrets) -> None:
-    """Validate, build, check and run a project from a branch, without publishing."""
+def test(env: Env, branch: str, project_path: str, inputs, mode, user_vars, secret_user_vars, envs, secrets, fixtures_file: Path | None, tool: str | None) -> None:
+    """Validate, build, check and run a project from a branch, without publishing; with
+    --fixtures, check it against recorded inputs and outputs (exit 1 if one fails)."""
+    if fixtures_file is not None:
+        check_fixtures(env, branch, project_path, fixtures_file, tool, parse_pairs(envs, "--env"), parse_pairs(secrets, "--secret"))
+        return
+    if not inputs:
+        fail("give --input (up to 10) or --fixtures FILE", 2)
     response = env.service.test_tool(
         env.org,
         {
@@ -124,3 +141,21 @@ def invoke(env: Env, tool: str, version: str, inputs, mode, user_vars, secret_us
     """Invoke VERSION of TOOL (an exact version, or a constraint such as '>=1,<2')."""
     response = env.service.invoke_version(env.org, env.tool_id(tool), version, {"inputs": build_inputs(inputs, mode, user_vars, secret_user_vars)})
     print_json(response) if env.as_json else print_results(response)
+
+
+def check_fixtures(env: Env, branch: str, project_path: str, path: Path, tool: str | None, envs: dict[str, str], secrets: dict[str, str]) -> None:
+    """`workbench test --fixtures`: every fixture against the branch; a failing one fails."""
+    from workbench.cli.fixtures import print_fixture_report
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read the fixtures {path}: {getattr(error, 'strerror', None) or error}")
+    request: dict[str, Any] = {"fixtures": text, "commit_branch": branch, "project_path": project_path}
+    if tool is not None:
+        request["tool_id"] = env.tool_id(tool)
+    request |= {"required_envvars": envs, "required_secret_envvars": secrets}
+    report = env.service.check_fixtures(env.org, request, on_stage=None if env.as_json else stage_printer)
+    print_json(report) if env.as_json else print_fixture_report(report)
+    if report.failed:
+        sys.exit(1)

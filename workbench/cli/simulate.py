@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from workbench.cli.common import Env, command_options, fail, print_json
-from workbench.core.simulation.junit import junit_xml
-from workbench.core.simulation.report import GraphCheck, SimulationReport, SimulationStep, TurnReport
 from workbench.errors import WorkbenchError
 from workbench.names import new_id
+
+if TYPE_CHECKING:
+    from workbench.core.simulation.report import GraphCheck, SimulationReport, SimulationStep, TurnReport
 
 PREVIEW = 100
 
@@ -145,6 +147,8 @@ def simulate(env: Env, scenarios: tuple[Path, ...], runs: int, junit_path: Path 
     if env.as_json:
         print_json({"reports": [r.model_dump(mode="json") for r in reports], "errors": errors})
     if junit_path is not None:
+        from workbench.core.simulation.junit import junit_xml
+
         try:
             junit_path.write_text(junit_xml(reports, errors))
         except OSError as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from workbench.cli.common import (
@@ -12,7 +14,9 @@ from workbench.cli.common import (
     print_json,
     print_table,
 )
-from workbench.core.models import ToolInstance
+
+if TYPE_CHECKING:
+    from workbench.core.models import ToolInstance
 
 
 def parse_tags(values: tuple[str, ...]) -> dict[str, str | None]:

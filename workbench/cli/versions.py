@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from workbench.cli.common import Env, command_options, parse_bool, print_json, print_table
-from workbench.core.results import StageEvent
+
+if TYPE_CHECKING:
+    from workbench.core.results import StageEvent
 
 
 def stage_printer(event: StageEvent) -> None:

@@ -4,7 +4,8 @@ HTTP server) may call, with typed requests and results.
 The local service (``core.service.ToolService``) and the remote one (``remote.service``, a hosted
 or served Tools API over HTTP) both implement it, and a type checker holds them to it. Faces
 import this module, ``core.models``, ``core.requests``, ``core.results`` and ``errors``, and
-nothing else of the workbench's insides.
+nothing else of the workbench's insides. Importing it is free (its types are read by the type
+checker only), so a face that only needs the interface's name pays nothing for it.
 
 A request may be given as its model or as its JSON body (a mapping); either is validated the same
 way, and a bad one is a 422 that names each bad field.
@@ -13,44 +14,50 @@ way, and a bad one is a 422 that names each bad field.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from workbench.core.events import Event
 from workbench.core.permissions import DEFAULT_ROLE
-from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
-from workbench.core.requests import (
-    CreateToolResponse,
-    InvokeResponse,
-    ListInvocationsResponse,
-    ListToolsResponse,
-    ListVersionsResponse,
-    PublishResponse,
-    SearchInvocationsResponse,
-)
-from workbench.core.results import (
-    ApiKeyInfo,
-    CreatedApiKey,
-    EnvVarInfo,
-    HealthReport,
-    Identity,
-    IndexStatus,
-    Limits,
-    Outcome,
-    Progress,
-    PrepareStep,
-    PruneResult,
-    RepairOutcome,
-    RuntimeReport,
-    SearchPage,
-    SignedIn,
-    StageListener,
-    ToolSummary,
-)
-from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
-from workbench.core.simulation.scenario import SimulationRequest
-from workbench.core.validation import ModelOrDict
-from workbench.settings import Settings
+
+if TYPE_CHECKING:  # only named in annotations: importing this module builds and loads nothing
+    from pathlib import Path
+
+    from workbench.core.events import Event
+    from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
+    from workbench.core.requests import (
+        CreateToolResponse,
+        InvokeResponse,
+        ListInvocationsResponse,
+        ListToolsResponse,
+        ListVersionsResponse,
+        PublishResponse,
+        SearchInvocationsResponse,
+    )
+    from workbench.core.results import (
+        ApiKeyInfo,
+        CreatedApiKey,
+        EnvVarInfo,
+        HealthReport,
+        Identity,
+        IndexStatus,
+        Limits,
+        Outcome,
+        Progress,
+        PrepareStep,
+        PruneResult,
+        RepairOutcome,
+        RuntimeReport,
+        SearchPage,
+        SignedIn,
+        StageListener,
+        ToolSummary,
+    )
+    from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
+    from workbench.core.simulation.scenario import SimulationRequest
+    from workbench.core.validation import ModelOrDict
+    from workbench.settings import Settings
+
+if TYPE_CHECKING:
+    from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
 
 Unsubscribe = Callable[[], None]
 
@@ -243,6 +250,36 @@ class ToolsApi(Protocol):
 
     def index_status(self) -> IndexStatus:
         """How far the search index has caught up with the log."""
+        ...
+
+    # -- version insight (workbench extensions) -----------------------------------------------
+
+    def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
+        """Per version of a tool: counts, success rate, latency and output size percentiles, the
+        shares at the persistence threshold and over the output limit, top exceptions, first and
+        last seen, counts per source, and a time series; over a window, by source and mode."""
+        ...
+
+    def tool_activity(self, org_id: str, days: int = 14) -> list[ToolActivity]:
+        """Each live tool's invocations and failures per UTC day over the last days."""
+        ...
+
+    def replay_invocation(self, org_id: str, invocation_id: str, request: ModelOrDict = None, user_id: str | None = None) -> ReplayResult:
+        """Run a recorded invocation's input again (on its version or another), record it, and
+        set the result beside the original; what was masked when recorded is said."""
+        ...
+
+    def compare_versions(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> Comparison:
+        """The same inputs on two versions in parallel, each pair judged (same, changed, newly
+        failing, newly fixed) with a structural diff and a duration ratio; every run recorded."""
+        ...
+
+    def export_fixtures(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ExportedFixtures:
+        """Recorded inputs with their outputs as a fixture file (JSONL or pytest), secrets masked."""
+        ...
+
+    def check_fixtures(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> FixtureReport:
+        """Run fixtures against a branch's tip; each says whether it gave what was recorded."""
         ...
 
     # -- the workbench itself -----------------------------------------------------------------

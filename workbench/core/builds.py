@@ -55,12 +55,23 @@ class Prepared:
         )
 
 
+def project_fixtures(project: ToolProject) -> list[Any]:
+    """The fixtures the project declares, read (and checked) in the validate stage."""
+    if not project.fixtures:
+        return []
+    from workbench.core.fixtures import load_project_fixtures  # only for a project that declares some
+
+    return load_project_fixtures(project)
+
+
 class Builder:
     """Turns a project at a commit into a checked build on the default runtime."""
 
-    def __init__(self, runtimes: Runtimes, check_timeout: float) -> None:
+    def __init__(self, runtimes: Runtimes, check_timeout: float, run_timeout: float | None = None) -> None:
+        """``run_timeout`` bounds each run of the project's fixtures (the invocation timeout)."""
         self.runtimes = runtimes
         self.check_timeout = check_timeout
+        self.run_timeout = run_timeout or check_timeout
 
     def prepare(
         self,
@@ -80,6 +91,7 @@ class Builder:
             project = ToolProject.load(project_dir)
             file_schema = project.file_input_schema()
             check_declared(project)
+            fixtures = project_fixtures(project)
         runner = self.runtimes.default
         build: Build | None = None
         try:
@@ -106,6 +118,10 @@ class Builder:
                         output(line)
                     if not result.passed:
                         raise StageFailed("checks", f"check {command!r} failed", shown)
+                if fixtures:
+                    from workbench.core.fixtures import check_build_fixtures
+
+                    check_build_fixtures(project, fixtures, runner, build, env.values, env.secrets, self.run_timeout, output)
         except BaseException:
             if build is not None:
                 runner.discard(build)

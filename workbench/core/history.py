@@ -8,17 +8,18 @@ older workbench's, one with a lone surrogate) go through the model, which conver
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from workbench.core.invocation_list import InvocationListQuery, listed_extras
 from workbench.core.listing import parse_sort_by
-from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance
+from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance, utcnow
 from workbench.core.requests import (
     InvocationFilters,
-    ListInvocationsQuery,
     ListInvocationsResponse,
     SearchInvocationsQuery,
     SearchInvocationsResponse,
@@ -69,16 +70,18 @@ class _Found:
 class History:
     """The org's recorded invocations: pages, counts, one by id, and full-text search."""
 
-    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer) -> None:
+    def __init__(self, queries: InvocationQueries, search_index: SearchIndex, indexer: Indexer, clock: Callable[[], datetime] = utcnow) -> None:
+        self.clock = clock  # "7d" in the list's date filters counts back from now
         self.queries = queries
         self.search_index = search_index
         self.indexer = indexer
 
     # -- listing ------------------------------------------------------------------------------
 
-    def _filter(self, org_id: str, q: InvocationFilters, versions: list[str] | None = None) -> InvocationFilter:
+    def _filter(self, org_id: str, q: InvocationFilters, versions: list[str] | None = None, listed: InvocationListQuery | None = None) -> InvocationFilter:
         """The catalog's filter; ``versions`` pair with ``q.tool_id`` by position (none given:
-        any version of each tool)."""
+        any version of each tool); ``listed`` adds the list's extra filters (date range,
+        exception types)."""
         if versions and len(q.tool_id) != len(versions):
             raise BadRequest(
                 f"tool_id and version pair up by position and must be given the same number of times; got {len(q.tool_id)} tool_id and {len(versions)} version"
@@ -99,6 +102,7 @@ class History:
             conversation_ids=tuple(q.conversation_id),
             sim_run_ids=tuple(q.simulation_unit_test_set_run_id),
             succeeded=q.succeeded,
+            **listed_extras(listed, self.clock()),
         )
 
     def list_invocations(self, org_id: str, query: ModelOrDict = None) -> ListInvocationsResponse:
@@ -117,9 +121,9 @@ class History:
     def _page(self, org_id: str, query: ModelOrDict) -> tuple[list[StoredLine], ListInvocationsResponse]:
         """The lines of a page, and the response without its invocations."""
         check_org(org_id)
-        q = parse(ListInvocationsQuery, query, "list-invocations query")
+        q = parse(InvocationListQuery, query, "list-invocations query")
         sort = parse_sort_by(q.sort_by, {name: name for name in SORT_COLUMNS})
-        where = self._filter(org_id, q, q.version)
+        where = self._filter(org_id, q, q.version, q)
         if q.limit == 0:
             return [], ListInvocationsResponse(tool_invocations=[], has_more=False, continuation_token=None)
         lines, has_more = self.queries.page(where, sort, q.limit, q.continuation_token)
@@ -128,8 +132,8 @@ class History:
     def count_invocations(self, org_id: str, query: ModelOrDict = None) -> int:
         """How many invocations match the filters (for "100 of 84,213")."""
         check_org(org_id)
-        q = parse(ListInvocationsQuery, query, "list-invocations query")
-        return self.queries.count(self._filter(org_id, q, q.version))
+        q = parse(InvocationListQuery, query, "list-invocations query")
+        return self.queries.count(self._filter(org_id, q, q.version, q))
 
     def get_invocation(self, org_id: str, invocation_id: str) -> ToolInvocationInstance:
         """One invocation by id (404 if it is not in this org)."""
@@ -193,8 +197,9 @@ class History:
         index = self.search_index
         for _ in range(2):
             try:
+                index.check()  # an unusable index is rebuilt below, not caught up
                 if index.backlog():
-                    self.indexer.nudge()  # searches what is indexed now; the rest follows shortly
+                    self.indexer.catch_up()  # what commands recorded without waiting for the index
                 return index.search(request)
             except IndexUnusable as problem:
                 if on_rebuild is None:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from workbench.core.envvars import EnvVars
 from workbench.core.events import EventBus, InvocationsRecorded
 from workbench.core.lookup import require_tool
 from workbench.core.models import InvocationOrigin, InvocationSource, ToolInvocationInstance, workbench_source
 from workbench.core.requests import InvokeRequest, InvokeResponse
-from workbench.core.results import Outcome
 from workbench.core.running import run_inputs, validate_inputs
-from workbench.core.runtimes import Runtimes
 from workbench.core.validation import ModelOrDict, check_object_id, check_org, parse
 from workbench.core.versions import resolve
 from workbench.errors import NotFound
 from workbench.names import IdFactory
-from workbench.search.indexer import Indexer
-from workbench.store import InvocationLog
-from workbench.store.tables import Metadata
+
+if TYPE_CHECKING:
+    from workbench.core.envvars import EnvVars
+    from workbench.core.results import Outcome
+    from workbench.core.runtimes import Runtimes
+    from workbench.store import InvocationLog
+    from workbench.store.tables import Metadata
 
 
 class Invoker:
@@ -31,7 +33,6 @@ class Invoker:
         envvars: EnvVars,
         runtimes: Runtimes,
         log: InvocationLog,
-        indexer: Indexer,
         events: EventBus,
         clock: Callable[[], datetime],
         ids: IdFactory,
@@ -42,7 +43,6 @@ class Invoker:
         self.envvars = envvars
         self.runtimes = runtimes
         self.log = log
-        self.indexer = indexer
         self.events = events
         self.clock = clock
         self.ids = ids
@@ -102,7 +102,6 @@ class Invoker:
             records.append((instance.model_dump(mode="json"), now))
             outcome.invocation_id = instance.id
         self.log.append_many(records)
-        self.indexer.nudge()  # searchable within moments; nobody waits for it
         self.events.emit(InvocationsRecorded(org_id, tool_id, len(records)))
         return outcomes
 
@@ -115,7 +114,6 @@ class Invoker:
     def import_invocations(self, records: list[ToolInvocationInstance]) -> int:
         """Append invocations made elsewhere (a generated demo history) to the log, as recorded."""
         self.log.append_many([(r.model_dump(mode="json"), r.created_at) for r in records])
-        self.indexer.nudge()
         for org_id in sorted({r.org_id for r in records}):
             self.events.emit(InvocationsRecorded(org_id, None, sum(1 for r in records if r.org_id == org_id)))
         return len(records)

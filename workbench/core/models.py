@@ -20,6 +20,8 @@ from workbench.core.sizes import (
     MAX_USER_VARIABLE_VALUE,
     MAX_USER_VARIABLES,
 )
+from workbench.names import INVOCATION_SOURCE_TYPES as INVOCATION_SOURCE_TYPES
+from workbench.names import InvocationSourceType as InvocationSourceType
 from workbench.names import (
     ENVVAR_NAME_PATTERN,
     OBJECT_ID_PATTERN,
@@ -55,16 +57,20 @@ def utcnow() -> datetime:
 
 
 class ApiModel(BaseModel):
-    """Base of every API shape: unknown keys are rejected, so typos surface as 422."""
+    """Base of every API shape: unknown keys are rejected, so typos surface as 422.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    Each model's validator is built when the model is first used, not when its module is
+    imported (``defer_build``): a command uses a handful of the API's shapes, and building all
+    of them would cost it more than its own work."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class RequestModel(ApiModel):
     """Base of request bodies and queries: unknown keys are ignored, as the hosted API ignores
     them (a program that sends a field this version does not know still runs)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 def keyed_map(key: Any, value: Any, max_items: int) -> WithJsonSchema:
@@ -213,10 +219,6 @@ InvocationSource = Annotated[
     Field(discriminator="type"),
 ]
 
-InvocationSourceType = Literal["regular-conversation", "simulation-conversation"]
-INVOCATION_SOURCE_TYPES: tuple[InvocationSourceType, ...] = get_args(InvocationSourceType)
-"""The spec's invocation source types: the only values of the ``invocation_source_type`` filter
-(the faces offer these)."""
 
 # -- the workbench's own runs, as the spec's sources --------------------------------------------
 

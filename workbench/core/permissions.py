@@ -62,6 +62,14 @@ OPERATION_PERMISSIONS: dict[str, tuple[Permission, ...]] = {
     # the workbench's documented extras: checking a graph reads tools; a simulation invokes them
     "check-context-graph": ("Tool:GetTool",),
     "simulate-scenario": ("Tool:InvokeTool",),
+    # version insight: statistics and fixtures read invocations; replay and compare read and invoke
+    "get-tool-stats": ("Conversation:GetInteractionInsights", "Simulation:GetSimulationUnitTestSetRun"),
+    "get-tool-stats-report": ("Conversation:GetInteractionInsights", "Simulation:GetSimulationUnitTestSetRun"),
+    "get-tool-activity": ("Conversation:GetInteractionInsights", "Simulation:GetSimulationUnitTestSetRun"),
+    "export-fixtures": ("Conversation:GetInteractionInsights", "Simulation:GetSimulationUnitTestSetRun"),
+    "replay-invocation": ("Tool:InvokeTool", "Conversation:GetInteractionInsights", "Simulation:GetSimulationUnitTestSetRun"),
+    "compare-tool-versions": ("Tool:InvokeTool", "Conversation:GetInteractionInsights", "Simulation:GetSimulationUnitTestSetRun"),
+    "check-fixtures": ("Tool:TestTool",),
 }
 """What each operation of the API needs (sign-in needs an API key, not a permission)."""
 SECRET_PERMISSION: Permission = "Tool:ManageSecrets"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from workbench.names import TAG_TEXT_PATTERN
 from workbench.core.models import (
     ApiModel,
     Description,
@@ -40,17 +39,10 @@ from workbench.core.sizes import (
     MAX_TOOL_NAME,
     MAX_VERSION_CONSTRAINT,
 )
+from workbench.names import QUERY_AGAINST_FIELDS as QUERY_AGAINST_FIELDS
+from workbench.names import TAG_TEXT_PATTERN
+from workbench.names import QueryAgainst as QueryAgainst
 
-QueryAgainst = Literal[
-    "invocation_status.output",
-    "invocation_status.exception_message",
-    "invocation_status.exception_type",
-    "invocation_status.exception_stack_trace",
-    "logs",
-]
-QUERY_AGAINST_FIELDS: tuple[QueryAgainst, ...] = get_args(QueryAgainst)
-"""The fields a search may look in: the spec's ``query_against`` values, and ``logs`` (the seed
-document's, a workbench extra)."""
 SPEC_QUERY_AGAINST_FIELDS: tuple[QueryAgainst, ...] = QUERY_AGAINST_FIELDS[:4]
 """The ``query_against`` values the hosted API knows."""
 

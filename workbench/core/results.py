@@ -5,22 +5,43 @@ snippets, a publish stage, the index's state).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from workbench.runtime.prepare import Step
-from workbench.search import split_marks as _split_marks
-from workbench.runtime.selection import Guarantee as Guarantee
-from workbench.runtime.selection import RuntimeReport as RuntimeReport
-from workbench.store.health import Finding as Finding
-from workbench.store.health import HealthReport as HealthReport
-from workbench.store.repair import RepairOutcome as RepairOutcome
-from workbench.core.models import FailedInvocationResult, SucceededInvocationResult, ToolInstance, ToolInvocationInstance
+if TYPE_CHECKING:  # the records below name these in annotations only
+    from datetime import datetime
 
-PrepareStep = Step
-"""One step of making the machine ready to run tools sealed: ok, done, failed or skipped."""
+    from workbench.core.models import FailedInvocationResult, SucceededInvocationResult, ToolInstance, ToolInvocationInstance
+    from workbench.runtime.prepare import Step
+    from workbench.runtime.selection import Guarantee as Guarantee
+    from workbench.runtime.selection import RuntimeReport as RuntimeReport
+    from workbench.store.health import Finding as Finding
+    from workbench.store.health import HealthReport as HealthReport
+    from workbench.store.repair import RepairOutcome as RepairOutcome
+
+    PrepareStep: TypeAlias = Step
+
+_DEFINED_BELOW = {
+    "PrepareStep": ("workbench.runtime.prepare", "Step"),
+    "Guarantee": ("workbench.runtime.selection", "Guarantee"),
+    "RuntimeReport": ("workbench.runtime.selection", "RuntimeReport"),
+    "Finding": ("workbench.store.health", "Finding"),
+    "HealthReport": ("workbench.store.health", "HealthReport"),
+    "RepairOutcome": ("workbench.store.repair", "RepairOutcome"),
+}
+"""Results the layers below define, given to the faces from here: imported when first asked
+for, so that a face importing this module does not load the runtimes and the store with it.
+``PrepareStep`` is one step of making the machine ready to run tools sealed (ok, done, failed
+or skipped)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DEFINED_BELOW:
+        module, attribute = _DEFINED_BELOW[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -164,4 +185,6 @@ class Limits:
 
 def snippet_pieces(snippet: str) -> list[tuple[str, bool]]:
     """A search snippet as (text, is_match) pieces, whitespace collapsed, for a face to style."""
-    return _split_marks(snippet)
+    from workbench.search.snippets import split_marks
+
+    return split_marks(snippet)

@@ -7,8 +7,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from workbench.core.models import FailedInvocationResult, Input, SucceededInvocationResult
 from workbench.core.persistence import persistence_outcomes
 from workbench.core.results import Outcome
@@ -23,6 +21,8 @@ MIN_MASKED_LENGTH = 3  # shorter values would mask ordinary text ("a", "1") ever
 
 def schema_problems(schema: dict[str, Any], parameters: list[dict[str, Any]]) -> list[str]:
     """What is wrong with each input's parameters against the tool's input schema, if anything."""
+    from jsonschema import Draft202012Validator  # here: only a run or a check of inputs needs it
+
     validator = Draft202012Validator(schema)
     problems = []
     for index, item in enumerate(parameters):

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.errors import BadRequest
 from workbench.runtime.base import Build, BuildSpec, Runner
-from workbench.runtime.process import ProcessRunner
-from workbench.runtime.selection import RuntimeReport, choose_runner, inspect_runtime
 from workbench.settings import DataPaths, Settings
-from workbench.store.records import BuildRecord
+
+if TYPE_CHECKING:
+    from workbench.runtime.selection import RuntimeReport
+    from workbench.store.records import BuildRecord
 
 
 class Runtimes:
     """Picks the runtime for new builds (Docker where it can, processes elsewhere) once, lazily,
     and loads a recorded build on the runtime it was made with: a build always runs where it was
-    built, without probing anything else."""
+    built, without probing anything else. Running a build asks no daemon anything until a worker
+    has to be started: a warm worker is reached through its socket alone."""
 
     def __init__(self, settings: Settings, paths: DataPaths) -> None:
         self.settings = settings
@@ -28,6 +31,8 @@ class Runtimes:
     def default(self) -> Runner:
         """The runtime that builds new tools."""
         if self._default is None:
+            from workbench.runtime.selection import choose_runner
+
             self._default, self._report = choose_runner(self.settings, self.paths)
             self._by_name.setdefault(self._default.name, self._default)
         return self._default
@@ -36,30 +41,27 @@ class Runtimes:
         """Which runtime is in use here and why (what `workbench doctor` shows); ``probe`` seals
         a run to find which guarantees hold."""
         if probe:
+            from workbench.runtime.selection import inspect_runtime
+
             return inspect_runtime(self.settings, probe=True)[0]
         self.default
         assert self._report is not None
         return self._report
 
     def named(self, name: str) -> Runner:
-        """The runtime a build was made with."""
+        """The runtime a build was made with. Made without asking a daemon anything: the Docker
+        runner connects to the daemon only when it must (a worker to start), and says then if
+        none answers."""
         if name not in self._by_name:
             if name == "process":
+                from workbench.runtime.process import ProcessRunner
+
                 self._by_name[name] = ProcessRunner(self.settings, self.paths)
             else:
-                self._by_name[name] = self._docker()
+                from workbench.runtime.docker_runner import DockerRunner
+
+                self._by_name[name] = DockerRunner(self.settings, self.paths)
         return self._by_name[name]
-
-    def _docker(self) -> Runner:
-        from workbench.runtime.docker_runner import DockerRunner
-
-        try:
-            return DockerRunner(self.settings, self.paths)
-        except Exception as error:  # noqa: BLE001 - no SDK, no socket, daemon down
-            raise BadRequest(
-                f"this version was built for Docker, and no Docker daemon answers ({str(error).splitlines()[0][:160]}); "
-                "start one (see `workbench doctor`)"
-            ) from None
 
     def load(self, record: BuildRecord) -> Build:
         """A recorded build, ready to run on its runtime."""

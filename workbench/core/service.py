@@ -8,82 +8,146 @@ reaches another through ``self``.
     publisher   Publisher   test from a branch, publish, prune the runtime
     invoker     Invoker     run inputs, record every invocation
     history     History     pages, counts, search and the index
+    insight     Insight     statistics per tool and version, activity per tool
+    reruns      Reruns      replay an invocation, compare two versions
+    fixtures    Fixtures    export recorded invocations as fixtures, check them against a branch
     apikeys     ApiKeys     keys, sign-in, tokens
     simulations Simulations context graph checks and conversation simulation
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from workbench.core.apikeys import ApiKeys
-from workbench.core.builds import Builder
-from workbench.core.context import Workspace
-from workbench.core.envvars import EnvVars
-from workbench.core.events import Event
-from workbench.core.history import History
-from workbench.core.invoker import Invoker
+from workbench.core.context import Workspace, made_on_first_use
+from workbench.core.events import Event, InvocationsRecorded
+from workbench.core.models import utcnow
 from workbench.core.offline import OfflineOperations
 from workbench.core.permissions import DEFAULT_ROLE
-from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance, utcnow
-from workbench.core.publisher import Publisher
-from workbench.core.requests import (
-    CreateToolResponse,
-    InvokeResponse,
-    ListInvocationsResponse,
-    ListToolsResponse,
-    ListVersionsResponse,
-    PublishResponse,
-    SearchInvocationsResponse,
-)
-from workbench.core.results import (
-    ApiKeyInfo,
-    CreatedApiKey,
-    EnvVarInfo,
-    HealthReport,
-    Identity,
-    IndexStatus,
-    Outcome,
-    Progress,
-    PrepareStep,
-    PruneResult,
-    RepairOutcome,
-    RuntimeReport,
-    SearchPage,
-    SignedIn,
-    StageListener,
-    ToolSummary,
-)
-from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
-from workbench.core.simulation.simulator import Simulations
-from workbench.core.tools import Tools
-from workbench.core.validation import ModelOrDict
-from workbench.core.versions import Versions
 from workbench.names import IdFactory, new_id
 from workbench.settings import Settings
-from workbench.runtime.prepare import prepare
-from workbench.store.health import check
-from workbench.store.repair import repair
+
+if TYPE_CHECKING:  # the areas are imported where they are built, on first use
+    from workbench.core.apikeys import ApiKeys
+    from workbench.core.envvars import EnvVars
+    from workbench.core.history import History
+    from workbench.core.invoker import Invoker
+    from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
+    from workbench.core.publisher import Publisher
+    from workbench.core.requests import (
+        CreateToolResponse,
+        InvokeResponse,
+        ListInvocationsResponse,
+        ListToolsResponse,
+        ListVersionsResponse,
+        PublishResponse,
+        SearchInvocationsResponse,
+    )
+    from workbench.core.results import (
+        ApiKeyInfo,
+        CreatedApiKey,
+        EnvVarInfo,
+        HealthReport,
+        Identity,
+        IndexStatus,
+        Outcome,
+        Progress,
+        PrepareStep,
+        PruneResult,
+        RepairOutcome,
+        RuntimeReport,
+        SearchPage,
+        SignedIn,
+        StageListener,
+        ToolSummary,
+    )
+    from workbench.core.simulation.report import GraphCheck, SimulationProgress, SimulationReport
+    from workbench.core.simulation.simulator import Simulations
+    from workbench.core.tools import Tools
+    from workbench.core.validation import ModelOrDict
+    from workbench.core.versions import Versions
+
+if TYPE_CHECKING:  # the insight areas are made on first use: a command that needs none loads none
+    from workbench.core.fixtures import Fixtures
+    from workbench.core.insight import Insight
+    from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
+    from workbench.core.replay import Reruns
 
 
 class ToolService(OfflineOperations):
     """Tools, their environment variables, versions and invocations, for any organization, over
-    one data directory. Implements :class:`workbench.core.api.ServedApi`."""
+    one data directory. Implements :class:`workbench.core.api.ServedApi`.
+
+    Each area is built (and its module imported) when an operation first needs it, so a command
+    pays only for what it does: an invocation loads neither git, the publisher, the search engine
+    nor the simulator."""
 
     def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utcnow, ids: IdFactory = new_id) -> None:
-        ws = self.workspace = Workspace(settings or Settings(), clock, ids)
-        self.settings = ws.settings
-        user = ws.settings.user
-        self.versions = Versions(ws.metadata, ws.runtimes, ws.locks, ws.events, clock, user)
-        self.tools = Tools(ws.metadata, self.versions, ws.runtimes, ws.locks, ws.events, clock, ids, user)
-        self.envvars = EnvVars(ws.metadata, ws.secrets, ws.events, clock, ws.recovery_window)
-        builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds)
-        self.publisher = Publisher(ws.metadata, self.envvars, builder, ws.runtimes, ws.locks, ws.events, ws.settings, ws.paths, clock, ids)
-        self.invoker = Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.indexer, ws.events, clock, ids, user, ws.settings.invocation_timeout_seconds)
-        self.history = History(ws.queries, ws.search_index, ws.indexer)
-        self.apikeys = ApiKeys(ws.metadata, ws.paths.signing_key, clock, ids)
-        self.simulations = Simulations(ws.metadata, self.invoker, clock, ids, user)
+        self.workspace = Workspace(settings or Settings(), clock, ids)
+        self.settings = self.workspace.settings
+        self._making = threading.RLock()
+        self._stop_following: Callable[[], None] | None = None
+
+    @made_on_first_use
+    def versions(self) -> Versions:
+        from workbench.core.versions import Versions
+
+        ws = self.workspace
+        return Versions(ws.metadata, ws.runtimes, ws.locks, ws.events, ws.clock, ws.settings.user)
+
+    @made_on_first_use
+    def tools(self) -> Tools:
+        from workbench.core.tools import Tools
+
+        ws = self.workspace
+        return Tools(ws.metadata, self.versions, ws.runtimes, ws.locks, ws.events, ws.clock, ws.ids, ws.settings.user)
+
+    @made_on_first_use
+    def envvars(self) -> EnvVars:
+        from workbench.core.envvars import EnvVars
+
+        ws = self.workspace
+        return EnvVars(ws.metadata, ws.secrets, ws.events, ws.clock, ws.recovery_window)
+
+    @made_on_first_use
+    def publisher(self) -> Publisher:
+        from workbench.core.builds import Builder
+        from workbench.core.publisher import Publisher
+
+        ws = self.workspace
+        builder = Builder(ws.runtimes, ws.settings.check_timeout_seconds, ws.settings.invocation_timeout_seconds)
+        return Publisher(ws.metadata, self.envvars, builder, ws.runtimes, ws.locks, ws.events, ws.settings, ws.paths, ws.clock, ws.ids)
+
+    @made_on_first_use
+    def invoker(self) -> Invoker:
+        from workbench.core.invoker import Invoker
+
+        ws = self.workspace
+        return Invoker(ws.metadata, self.envvars, ws.runtimes, ws.invocations, ws.events, ws.clock, ws.ids, ws.settings.user, ws.settings.invocation_timeout_seconds)
+
+    @made_on_first_use
+    def history(self) -> History:
+        from workbench.core.history import History
+
+        ws = self.workspace
+        return History(ws.queries, ws.search_index, ws.indexer, ws.clock)
+
+    @made_on_first_use
+    def apikeys(self) -> ApiKeys:
+        from workbench.core.apikeys import ApiKeys
+
+        ws = self.workspace
+        return ApiKeys(ws.metadata, ws.paths.signing_key, ws.clock, ws.ids)
+
+    @made_on_first_use
+    def simulations(self) -> Simulations:
+        from workbench.core.simulation.simulator import Simulations
+
+        ws = self.workspace
+        return Simulations(ws.metadata, self.invoker, ws.clock, ws.ids, ws.settings.user)
 
     # -- tools --------------------------------------------------------------------------------
 
@@ -211,25 +275,82 @@ class ToolService(OfflineOperations):
     def index_status(self) -> IndexStatus:
         return self.history.index_status()
 
+    # -- version insight ----------------------------------------------------------------------
+
+    @made_on_first_use
+    def insight(self) -> Insight:
+        from workbench.core.insight import Insight
+        from workbench.store.invocation_stats import InvocationStats
+
+        return Insight(self.workspace.metadata, InvocationStats(self.workspace.catalog), self.workspace.clock)
+
+    @made_on_first_use
+    def reruns(self) -> Reruns:
+        from workbench.core.replay import Reruns
+
+        ws = self.workspace
+        return Reruns(ws.metadata, ws.queries, self.invoker, ws.ids, ws.settings.user)
+
+    @made_on_first_use
+    def fixtures(self) -> Fixtures:
+        from workbench.core.fixtures import Fixtures
+
+        ws = self.workspace
+        return Fixtures(ws.metadata, self.envvars, ws.queries, self.publisher.test_outcomes, self.publisher.test_branch, ws.clock)
+
+    def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
+        return self.insight.tool_stats(org_id, tool_id, query)
+
+    def tool_activity(self, org_id: str, days: int = 14) -> list[ToolActivity]:
+        return self.insight.tool_activity(org_id, days)
+
+    def replay_invocation(self, org_id: str, invocation_id: str, request: ModelOrDict = None, user_id: str | None = None) -> ReplayResult:
+        return self.reruns.replay_invocation(org_id, invocation_id, request, user_id)
+
+    def compare_versions(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> Comparison:
+        return self.reruns.compare_versions(org_id, tool_id, request, user_id)
+
+    def export_fixtures(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ExportedFixtures:
+        return self.fixtures.export_fixtures(org_id, tool_id, query)
+
+    def check_fixtures(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> FixtureReport:
+        return self.fixtures.check_fixtures(org_id, request, on_stage)
+
     # -- the workbench itself -----------------------------------------------------------------
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
         return self.workspace.events.subscribe(listener)
 
     def start_background_work(self) -> None:
-        self.workspace.indexer.start_background()
+        indexer = self.workspace.indexer
+        indexer.start_background()
+        if self._stop_following is None:  # what this process records, and what its watcher sees others record
+
+            def index_what_was_recorded(event: Event) -> None:
+                if isinstance(event, InvocationsRecorded):
+                    indexer.nudge()
+
+            self._stop_following = self.workspace.events.subscribe(index_what_was_recorded)
         self.workspace.watcher.start()
 
     def stop_background_work(self) -> None:
         self.workspace.watcher.stop()
+        if self._stop_following is not None:
+            self._stop_following()
+            self._stop_following = None
         self.workspace.indexer.stop()
 
     def data_health(self) -> HealthReport:
+        from workbench.store.health import check
+
         report = check(self.workspace.data_directory())
         report.findings.append(self.history.index_health())
         return report
 
     def repair_data(self, plan: HealthReport | None = None) -> RepairOutcome:
+        from workbench.core.results import RepairOutcome
+        from workbench.store.repair import repair
+
         plan = plan or self.data_health()
         outcome = repair(self.workspace.data_directory(), plan)  # the stores first: the index derives from them
         if any(f.action == "rebuild_index" for f in plan.findings):
@@ -241,6 +362,8 @@ class ToolService(OfflineOperations):
         return self.workspace.runtimes.report(probe)
 
     def prepare_runtime(self, docker: bool = True, say: Callable[[str], None] | None = None) -> list[PrepareStep]:
+        from workbench.runtime.prepare import prepare
+
         return prepare(self.settings, say or (lambda _: None), docker=docker)
 
     def prune_runtime(self) -> PruneResult:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from workbench.core.events import Event, EventBus, InvocationsRecorded, ToolsChanged, VersionPublished, VersionsDeprecated
+from workbench.core.insight_models import Comparison, ExportedFixtures, FixtureReport, ReplayResult, ToolActivity, ToolStats
 from workbench.core.models import Input, InvocationOrigin, ToolInstance, ToolInvocationInstance, ToolVersionInstance
 from workbench.core.offline import OfflineOperations
 from workbench.core.permissions import DEFAULT_ROLE
@@ -274,6 +275,31 @@ class RemoteService(OfflineOperations):
 
     def index_status(self) -> IndexStatus:
         raise local_only("the search index status")
+
+    # -- version insight (the workbench server's extras; the hosted API has none) ---------------
+
+    def tool_stats(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ToolStats:
+        return ToolStats.model_validate(self.client.request("GET", f"/workbench/tool/{tool_id}/stats", query=_body(query)))
+
+    def tool_activity(self, org_id: str, days: int = 14) -> list[ToolActivity]:
+        return [ToolActivity.model_validate(item) for item in self.client.request("GET", "/workbench/activity", query={"days": days})]
+
+    def replay_invocation(self, org_id: str, invocation_id: str, request: ModelOrDict = None, user_id: str | None = None) -> ReplayResult:
+        replayed = ReplayResult.model_validate(self.client.request("POST", f"/workbench/invocation/{invocation_id}/replay", body=_body(request)))
+        self.events.emit(InvocationsRecorded(org_id, None, 1))
+        return replayed
+
+    def compare_versions(self, org_id: str, tool_id: str, request: ModelOrDict, user_id: str | None = None) -> Comparison:
+        compared = Comparison.model_validate(self.client.request("POST", f"/workbench/tool/{tool_id}/compare", body=_body(request)))
+        self.events.emit(InvocationsRecorded(org_id, tool_id, 2 * len(compared.inputs)))
+        return compared
+
+    def export_fixtures(self, org_id: str, tool_id: str, query: ModelOrDict = None) -> ExportedFixtures:
+        return ExportedFixtures.model_validate(self.client.request("GET", f"/workbench/tool/{tool_id}/fixtures", query=_body(query)))
+
+    def check_fixtures(self, org_id: str, request: ModelOrDict, on_stage: StageListener | None = None) -> FixtureReport:
+        """The server reports no stages: the report comes when the check is done."""
+        return FixtureReport.model_validate(self.client.request("POST", "/workbench/fixtures/check", body=_body(request)))
 
     # -- the workbench itself -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ required_secret_envvars = ["ORDER_API_TOKEN"]
 checks = ["python -m unittest discover -s tests -q"]
 scaffold = "<hash>"                     # written by `workbench new`
 simulation_network = false              # may the container reach the network in simulation mode?
+fixtures = "fixtures.jsonl"             # recorded inputs and outputs the checks stage runs (`workbench export`)
 ```
 """
 
@@ -52,6 +53,7 @@ class ToolProject:
     dependencies: list[str] = field(default_factory=list)
     scaffold: str = NO_SCAFFOLD
     simulation_network: bool = False
+    fixtures: str | None = None
 
     @classmethod
     def load(cls, root: Path) -> ToolProject:
@@ -91,6 +93,10 @@ class ToolProject:
         if both:
             raise StageFailed("validate", f"{', '.join(sorted(both))} listed as both plain and secret")
 
+        fixtures = table.get("fixtures")
+        if fixtures is not None and (not isinstance(fixtures, str) or not fixtures.strip() or fixtures.startswith("/") or ".." in Path(fixtures).parts):
+            raise StageFailed("validate", f"[tool.workbench] fixtures must name a file inside the project, such as \"fixtures.jsonl\", not {fixtures!r}")
+
         return cls(
             root=root,
             name=str(project.get("name", root.name)),
@@ -103,6 +109,7 @@ class ToolProject:
             dependencies=[str(d) for d in project.get("dependencies", [])],
             scaffold=str(table.get("scaffold", NO_SCAFFOLD)),
             simulation_network=bool(table.get("simulation_network", False)),
+            fixtures=fixtures,
         )
 
     def file_input_schema(self) -> dict[str, Any] | None:

@@ -23,12 +23,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
-import docker.errors
-
-from workbench.errors import StageFailed
+from workbench.errors import BadRequest, StageFailed
 from workbench.runtime.base import SHIM_NAME, SOCKET_DIR, TOOL_ROOT, Build, BuildSpec, CheckResult, ShimResponse, copy_shim
 from workbench.runtime.pool import WorkerLost, WorkerPool
 from workbench.runtime.process import run_root
@@ -36,6 +33,24 @@ from workbench.runtime.sandbox import NOBODY
 from workbench.runtime.warm import WarmRuns, worker_arguments
 from workbench.runtime.wheels import PROBE, ImagePython, install_for_image, parse_probe
 from workbench.settings import DataPaths, Settings
+
+if TYPE_CHECKING:
+    import docker
+    import docker.errors
+else:
+
+    class _DockerSdk:
+        """The ``docker`` package, imported when this module first uses it: reaching a warm
+        worker needs only its socket, and importing the SDK costs a command more than a warm
+        invocation (see `Runtimes`)."""
+
+        def __getattr__(self, name: str) -> Any:
+            import docker
+            import docker.errors  # noqa: F401 - so that docker.errors is there to catch
+
+            return getattr(docker, name)
+
+    docker = _DockerSdk()
 
 SHIM_IN_IMAGE = f"{TOOL_ROOT}/shim/{SHIM_NAME}"
 
@@ -62,11 +77,25 @@ class DockerRunner:
     def __init__(self, settings: Settings, paths: DataPaths, client: docker.DockerClient | None = None) -> None:
         self.settings = settings
         self.paths = paths
-        self.client = client or docker.from_env(timeout=300)
+        self._client = client
         self.home = home_key(paths)
         self.user = f"{os.getuid()}:{os.getgid()}" if os.getuid() != 0 else f"{NOBODY}:{NOBODY}"
         self.pool = WorkerPool(run_root(paths) / "docker", settings.worker_pool_size)
-        self.runs = WarmRuns(self.pool, self._start_worker, (docker.errors.APIError,))
+        self.runs = WarmRuns(self.pool, self._start_worker, lambda: (docker.errors.APIError,))
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The daemon's client, made when something must be asked of the daemon (a build, a
+        worker to start, a container to remove), not to send a request to a running worker."""
+        if self._client is None:
+            try:
+                self._client = docker.from_env(timeout=300)  # asks the daemon its API version
+            except Exception as error:  # noqa: BLE001 - no SDK, no socket, daemon down
+                raise BadRequest(
+                    f"the Docker runtime needs a Docker daemon, and none answers ({str(error).splitlines()[0][:160]}); "
+                    "start one (see `workbench doctor`)"
+                ) from None
+        return self._client
 
     # -- images -------------------------------------------------------------------------------
 

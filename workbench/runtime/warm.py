@@ -38,10 +38,10 @@ def worker_arguments(build: Build, settings: Settings, socket_path: str, sealed:
 class WarmRuns:
     """Sends a build's requests to its warm workers, starting them on first use."""
 
-    def __init__(self, pool: WorkerPool, start: StartWorker, errors: tuple[type[Exception], ...] = ()) -> None:
+    def __init__(self, pool: WorkerPool, start: StartWorker, errors: Callable[[], tuple[type[Exception], ...]] = tuple) -> None:
         self.pool = pool
         self.start = start
-        self.errors = errors  # the runtime's own "could not start a worker" errors
+        self.errors = errors  # the runtime's own "could not start a worker" errors, asked for only when one happens
 
     def key(self, build: Build, network: str) -> str:
         """The pool key of a build's workers with or without network."""
@@ -64,7 +64,7 @@ class WarmRuns:
             return failure("TimeoutError", f"the invocation ran longer than its {timeout:g} s timeout and was stopped")
         except WorkerLost as error:
             return failure("SandboxError", f"the worker stopped unexpectedly ({error}); it is replaced on the next invocation")
-        except self.errors as error:
+        except self.errors() as error:
             return failure("SandboxError", f"could not start a worker: {getattr(error, 'explanation', None) or error}")
 
     def describe(self, build: Build) -> ShimResponse:

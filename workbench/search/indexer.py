@@ -1,9 +1,11 @@
 """Keeping the search index caught up with the log, without anyone waiting on it.
 
 Long-running faces (the TUI, the server) start the background thread: it indexes whatever is new
-shortly after being nudged, and rebuilds (or resumes a rebuild of) an unusable index. A
-short-lived command (the CLI) instead flushes once before it exits. The indexer has its own
-catalog connection and index, apart from the searching threads'.
+shortly after being nudged (by their own records, and by other processes' that their data
+watcher sees), and rebuilds (or resumes a rebuild of) an unusable index. A short-lived command
+(the CLI) does not wait for the index: the next search catches up what is not indexed yet
+(:meth:`Indexer.catch_up`). The indexer has its own catalog connection and index, apart from
+the searching threads'.
 """
 
 from __future__ import annotations
@@ -81,12 +83,13 @@ class Indexer:
             index.close()
             index.catalog.close()
 
-    def _update(self, index: SearchIndex) -> bool:
-        """One attempt; False (and ``last_error``) if it failed. The thread must outlive any
+    def _update(self, index: SearchIndex, blocking: bool = False) -> bool:
+        """One attempt (``blocking``: after another process's indexing, rather than leaving it
+        to that process); False (and ``last_error``) if it failed. The thread must outlive any
         failure, so every error is caught here."""
         self.pending = False
         try:
-            index.update()  # rebuilds first when the index is unusable
+            index.update(blocking=blocking)  # rebuilds first when the index is unusable
             recorded = index.catalog.max_seq()
             indexed = recorded - index.backlog()
         except Exception as error:  # noqa: BLE001 - reported through last_error, retried
@@ -106,14 +109,28 @@ class Indexer:
             return 1
 
     def flush(self) -> None:
-        """Index what is pending now, in this thread (a CLI command's last act)."""
-        if self.pending and not self._background:
-            index = self._make()
-            try:
-                self._update(index)
-            finally:
-                index.close()
-                index.catalog.close()
+        """Index what is not indexed yet now, in this thread, unless the background thread
+        does it."""
+        if not self._background:
+            self._index_now()
+
+    def catch_up(self) -> None:
+        """Something is not indexed yet and a search is about to read: with the background
+        thread running, nudge it (the search reads what is indexed now); else index it now, in
+        this thread, so the search finds what was recorded until now (what a CLI command left
+        behind is a few invocations: moments)."""
+        if self._background:
+            self.nudge()
+        else:
+            self._index_now(blocking=True)
+
+    def _index_now(self, blocking: bool = False) -> None:
+        index = self._make()
+        try:
+            self._update(index, blocking)
+        finally:
+            index.close()
+            index.catalog.close()
 
     def stop(self, timeout: float = 30.0) -> None:
         """End the background thread (after the batch it is committing) and wait for it."""

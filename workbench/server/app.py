@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Path, Query, Response
 
 from workbench.core.api import ServedApi
+from workbench.core.invocation_list import InvocationListQuery
 from workbench.core.requests import (
     CreateToolBody,
     CreateToolResponse,
     InvokeBody,
     InvokeResponse,
-    ListInvocationsQuery,
     ListInvocationsResponse,
     ListToolsQuery,
     ListToolsResponse,
@@ -120,7 +120,7 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
 
     @route("GET", "/v1/{organization}/tool/invocation", "get-tool-invocations", response_model=ListInvocationsResponse)
     def get_invocations(
-        organization: str, query: Annotated[ListInvocationsQuery, Query()], identity: Identity = Depends(guard("get-tool-invocations"))
+        organization: str, query: Annotated[InvocationListQuery, Query()], identity: Identity = Depends(guard("get-tool-invocations"))
     ) -> Response:
         return Response(service.list_invocations_json(organization, query), media_type="application/json")
 
@@ -167,6 +167,10 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
 
     from workbench.server.simulation import simulation_router
 
-    app.include_router(simulation_router(service, lambda operation: Depends(guard(operation))))  # the documented extras: scenarios, graph checks
+    from workbench.server.insight import insight_router
+
+    depends = lambda operation: Depends(guard(operation))  # noqa: E731
+    app.include_router(simulation_router(service, depends))  # the documented extras: scenarios, graph checks,
+    app.include_router(insight_router(service, depends))  # stats, reruns and fixtures
 
     return app

@@ -25,7 +25,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
 
 from workbench.core.api import ServedApi
-from workbench.core.requests import ListInvocationsQuery, SearchInvocationsParams
+from workbench.core.invocation_list import InvocationListQuery
+from workbench.core.requests import SearchInvocationsParams
 from workbench.errors import WorkbenchError
 from workbench.server.auth import Guard
 from workbench.server.wire import Receive, Scope, Send
@@ -59,7 +60,7 @@ class HistoryPages:
         self.guard = guard
         self.threads = anyio.CapacityLimiter(PAGE_THREADS)
         self.pages = {
-            False: _page("get-tool-invocations", ListInvocationsQuery, service.list_invocations_json),
+            False: _page("get-tool-invocations", InvocationListQuery, service.list_invocations_json),
             True: _page("search-tool-invocations", SearchInvocationsParams, service.search_invocations_json),
         }
 

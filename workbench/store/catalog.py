@@ -21,7 +21,9 @@ It is rebuilt by itself when it no longer matches the log or cannot be read:
 * a cataloged line that no longer parses, or no longer has its checksum, when it is read.
 
 A rebuild is one transaction: other readers see the old catalog or the new one. Lines that are
-not records are skipped and kept aside in the quarantine.
+not records are skipped and kept aside in the quarantine. A catalog of an older schema is replaced
+and rebuilt from the log when it is opened. What a row holds, and the hourly roll-up statistics
+read, are in ``catalog_schema.py``.
 """
 
 from __future__ import annotations
@@ -39,39 +41,14 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from workbench.errors import DataDamaged, ServiceUnavailable
+from workbench.store.catalog_schema import COLUMN_COUNT, COLUMNS, META_TABLE, ROLL_UP, SCHEMA, SCHEMA_VERSION, row_of
 from workbench.store.connections import ConnectionPool, OpenConnection
-from workbench.store.invocations import SEGMENT_SUFFIX, InvocationLog, LogLine, parse_line
+from workbench.store.invocations import SEGMENT_SUFFIX, InvocationLog, parse_line
 from workbench.store.locks import FileLock
 
-SCHEMA_VERSION = 2  # 2: each row's checksum and verbatim mark
 TAIL = 32  # bytes before a segment's synced offset that must not change
 READ_GAP = 16384  # lines at most this far apart in a segment are read in one go
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, synced INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS segment_marks (name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, tail BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS invocations (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT UNIQUE NOT NULL,
-    org_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    tool_id TEXT NOT NULL,
-    major INTEGER, minor INTEGER, patch INTEGER,
-    source_type TEXT,
-    conversation_id TEXT,
-    sim_run_id TEXT,
-    succeeded INTEGER,
-    segment TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
-    crc INTEGER NOT NULL, verbatim INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS by_org_time ON invocations (org_id, created_at);
-CREATE INDEX IF NOT EXISTS by_org_tool_time ON invocations (org_id, tool_id, created_at);
-CREATE INDEX IF NOT EXISTS by_org_conversation ON invocations (org_id, conversation_id);
-CREATE INDEX IF NOT EXISTS by_org_run ON invocations (org_id, sim_run_id);
-"""
-
-COLUMNS = "id, org_id, created_at, tool_id, major, minor, patch, source_type, conversation_id, sim_run_id, succeeded, segment, offset, length, crc, verbatim"
 DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 T = TypeVar("T")
@@ -86,29 +63,6 @@ class StoredLine(NamedTuple):
     length: int
     crc: int
     verbatim: bool
-
-
-def row_of(record: dict[str, Any], segment: str, line: LogLine, verbatim: bool) -> tuple[Any, ...]:
-    version = record.get("tool_version") or {}
-    source = record.get("invocation_source") or {}
-    return (
-        record["id"],
-        record["org_id"],
-        record["created_at"],
-        record["tool_id"],
-        version.get("major"),
-        version.get("minor"),
-        version.get("patch"),
-        source.get("type"),
-        source.get("conversation_id"),
-        source.get("simulation_unit_test_set_run_id"),
-        1 if (record.get("invocation_status") or {}).get("succeeded") else 0,
-        segment,
-        line.offset,
-        len(line.raw),
-        zlib.crc32(line.raw),
-        1 if verbatim else 0,
-    )
 
 
 def is_damage(error: sqlite3.DatabaseError) -> bool:
@@ -148,12 +102,13 @@ class InvocationCatalog:
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # switching needs the file to itself
                 conn.execute("PRAGMA journal_mode=WAL")  # once: the mode stays with the file
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            conn.execute(META_TABLE)  # the version first: an older schema's tables lack columns the indexes name
             version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if version is not None and version[0] != str(SCHEMA_VERSION):
+                raise _SchemaMismatch(f"it has schema {version[0]}, this workbench uses {SCHEMA_VERSION}")
+            conn.executescript(SCHEMA)
             if version is None:
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('generation', ?)", (str(SCHEMA_VERSION), uuid.uuid4().hex))
-            elif version[0] != str(SCHEMA_VERSION):
-                raise _SchemaMismatch(f"it has schema {version[0]}, this workbench uses {SCHEMA_VERSION}")
         except (sqlite3.DatabaseError, _SchemaMismatch) as error:
             conn.close()
             try:
@@ -282,11 +237,13 @@ class InvocationCatalog:
             problem = rebuild or self._mismatch(state, files)
             if problem:
                 conn.execute("DELETE FROM invocations")
+                conn.execute("DELETE FROM stats_hours")
                 conn.execute("DELETE FROM segments")
                 conn.execute("DELETE FROM segment_marks")
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (uuid.uuid4().hex,))
                 self._note_rebuild(conn, problem)
                 state = {}
+            last_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM invocations").fetchone()[0]
             added = 0
             for segment, st in files:
                 synced, size, mtime, tail = state.get(segment.name, (0, None, None, b""))
@@ -295,10 +252,12 @@ class InvocationCatalog:
                 rows, end, tail = self._read_from(segment, synced, tail)
                 if rows:
                     before = conn.total_changes
-                    conn.executemany(f"INSERT OR IGNORE INTO invocations ({COLUMNS}) VALUES ({','.join('?' * 16)})", rows)
+                    conn.executemany(f"INSERT OR IGNORE INTO invocations ({COLUMNS}) VALUES ({','.join('?' * COLUMN_COUNT)})", rows)
                     added += conn.total_changes - before
                 conn.execute("INSERT OR REPLACE INTO segments VALUES (?, ?)", (segment.name, end))
                 conn.execute("INSERT OR REPLACE INTO segment_marks VALUES (?, ?, ?, ?)", (segment.name, st.st_size, st.st_mtime_ns, tail))
+            if added:
+                conn.execute(ROLL_UP, (last_seq,))  # seq only grows (AUTOINCREMENT): the rows just added
             conn.execute("COMMIT")
         except BaseException:
             try:

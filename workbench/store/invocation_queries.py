@@ -48,6 +48,9 @@ class InvocationFilter:
     conversation_ids: tuple[str, ...] = ()
     sim_run_ids: tuple[str, ...] = ()
     succeeded: bool | None = None
+    created_from_ms: int | None = None  # milliseconds since the epoch, inclusive
+    created_until_ms: int | None = None  # exclusive
+    exception_types: tuple[str, ...] = ()
 
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = ["org_id = ?"]
@@ -66,13 +69,24 @@ class InvocationFilter:
                     for version in selection.versions:
                         params.extend(version)
             clauses.append("(" + " OR ".join(ors) + ")")
-        for column, values in (("source_type", self.source_types), ("conversation_id", self.conversation_ids), ("sim_run_id", self.sim_run_ids)):
+        for column, values in (
+            ("source_type", self.source_types),
+            ("conversation_id", self.conversation_ids),
+            ("sim_run_id", self.sim_run_ids),
+            ("exception_type", self.exception_types),
+        ):
             if values:
                 clauses.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         if self.succeeded is not None:
             clauses.append("succeeded = ?")
             params.append(1 if self.succeeded else 0)
+        if self.created_from_ms is not None:
+            clauses.append("created_ms >= ?")
+            params.append(self.created_from_ms)
+        if self.created_until_ms is not None:
+            clauses.append("created_ms < ?")
+            params.append(self.created_until_ms)
         return " AND ".join(clauses), params
 
 

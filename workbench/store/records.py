@@ -19,7 +19,7 @@ class Record(BaseModel):
     """A stored record: validated on the way in and out; unknown keys from older or newer
     workbenches are kept, so a round trip never loses data."""
 
-    model_config = ConfigDict(extra="allow", validate_assignment=False)
+    model_config = ConfigDict(extra="allow", validate_assignment=False, defer_build=True)  # built on first use
 
     def stored(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -4,10 +4,12 @@ they happened and kept in the messages; themes as data; help on F1 and ?."""
 
 from __future__ import annotations
 
+import importlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -18,23 +20,22 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
 
-from workbench.core.api import ToolsApi
 from workbench.core.events import IndexProgress
-from workbench.core.models import ToolInvocationInstance
-from workbench.settings import Settings
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.errors import ReportsWorkerErrors
-from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
+from workbench.tui.messages import FollowsWorkbench, ShowInvocationInHistory, ShowInvocations, WorkbenchChanged
 from workbench.tui.progress import ProgressReporter, WorkProgress, WorkProgressed
 from workbench.tui.screens.base import WorkbenchScreen
-from workbench.tui.screens.invocations import InvocationsScreen
 from workbench.tui.screens.messages import MessagesScreen, Notice
-from workbench.tui.screens.search import SearchScreen
-from workbench.tui.screens.simulations import ShowInvocationInHistory, SimulationsScreen
 from workbench.tui.screens.tools import ToolsLoaded, ToolsScreen
 from workbench.tui.sizes import HORIZONTAL_BREAKPOINTS, VERTICAL_BREAKPOINTS
 from workbench.tui.state import RememberedState, starting_organization
 from workbench.tui.themes import DEFAULT_THEME, builtin_theme_dir, load_themes
+
+if TYPE_CHECKING:
+    from workbench.core.api import ToolsApi
+    from workbench.core.models import ToolInvocationInstance
+    from workbench.settings import Settings
 
 
 class IndexRebuilt(Message):
@@ -77,6 +78,17 @@ def runtime_summary(report: object) -> str:
     return f"runtime: {name}" + ("" if sandboxed is None else ", sandboxed" if sandboxed else ", NOT sandboxed")
 
 
+def later_screen(module: str, name: str) -> Callable[[], Screen[object]]:
+    """A mode's screen, its module imported when the mode is first shown: the first screen
+    paints without waiting for the others' imports."""
+
+    def make() -> Screen[object]:
+        screen: Screen[object] = getattr(importlib.import_module(f"workbench.tui.screens.{module}"), name)()
+        return screen
+
+    return make
+
+
 class InvocationOpened(Message):
     """An invocation read for showing in full."""
 
@@ -101,7 +113,12 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
     HORIZONTAL_BREAKPOINTS = HORIZONTAL_BREAKPOINTS
     VERTICAL_BREAKPOINTS = VERTICAL_BREAKPOINTS
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
-    MODES = {"tools": ToolsScreen, "invocations": InvocationsScreen, "search": SearchScreen, "simulations": SimulationsScreen}
+    MODES = {
+        "tools": ToolsScreen,
+        "invocations": later_screen("invocations", "InvocationsScreen"),
+        "search": later_screen("search", "SearchScreen"),
+        "simulations": later_screen("simulations", "SimulationsScreen"),
+    }
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help", key_display="F1", tooltip="The keys of every screen"),
         Binding("question_mark", "help", "Help", show=False, id="app.help_key"),
@@ -271,6 +288,16 @@ class WorkbenchApp(ReportsWorkerErrors, FollowsWorkbench, App[None]):
         self.notify(f"now showing organization {org}" + (f" ({why})" if why else ""), title="Organization", timeout=4)
 
     # -- actions ------------------------------------------------------------------------------
+
+    @on(ShowInvocations)
+    def show_invocations(self, message: ShowInvocations) -> None:
+        """Invocations another screen points at (Insight's top exceptions): History, filtered."""
+        self.switch_mode("invocations")
+        from workbench.tui.screens.invocations import InvocationsScreen  # loaded by the switch above
+
+        screen = self.screen
+        if isinstance(screen, InvocationsScreen):
+            screen.show_query(message.query, message.title)
 
     @on(ShowInvocationInHistory)
     def show_invocation(self, message: ShowInvocationInHistory) -> None:

@@ -9,6 +9,7 @@ message queue, so its handlers run on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from textual.message import Message
 
@@ -22,6 +23,17 @@ class WorkbenchChanged(Message):
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
+
+
+class ShowInvocationInHistory(Message):
+    """The user wants this invocation in History (the app routes it; the screen cannot know
+    how History is shown). Carries the run's ids so History can filter by them too."""
+
+    def __init__(self, invocation_id: str, simulation_unit_test_set_run_id: str | None, conversation_id: str | None) -> None:
+        super().__init__()
+        self.invocation_id = invocation_id
+        self.simulation_unit_test_set_run_id = simulation_unit_test_set_run_id
+        self.conversation_id = conversation_id
 
 
 class FollowsWorkbench(UsesApi):
@@ -38,3 +50,12 @@ class FollowsWorkbench(UsesApi):
         if self._stop_following is not None:
             self._stop_following()
             self._stop_following = None
+
+
+class ShowInvocations(Message):
+    """Open these invocations in History: ``query`` is a list-invocations query (with the
+    workbench's ``exception_type`` and ``created_after`` filters), ``title`` says what they are."""
+
+    def __init__(self, query: dict[str, Any], title: str) -> None:
+        super().__init__()
+        self.query, self.title = query, title

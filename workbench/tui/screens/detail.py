@@ -46,7 +46,15 @@ class InvocationDetailScreen(WorkbenchScreen):
     """An invocation from the history or a search, in full."""
 
     BINDING_GROUP_TITLE = "Invocation"
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="detail.back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("r", "replay", "Re-run", id="detail.replay", tooltip="Run these inputs again and compare with this result"),
+    ]
+
+    def action_replay(self) -> None:
+        from workbench.tui.screens.replay import ReplayScreen
+
+        self.app.push_screen(ReplayScreen(self.invocation.id))
 
     def __init__(self, invocation: ToolInvocationInstance, tool_name: str) -> None:
         super().__init__()

@@ -57,11 +57,16 @@ class InvocationsScreen(FollowsWorkbench, ToolNames, WorkbenchScreen):
     BINDINGS = [
         Binding("enter", "open", "Details", id="history.open"),
         Binding("m", "more", "More", id="history.more", tooltip="Fetch the next 100"),
-        Binding("r", "reload", "Reload", show=False, id="history.reload"),
+        Binding("r", "replay", "Re-run", id="history.replay", tooltip="Run the highlighted invocation's inputs again and compare"),
+        Binding("ctrl+l", "reload", "Reload", show=False, id="history.reload"),
+        Binding("escape", "clear_extra", "Clear filter", show=False, id="history.clear_extra"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self.extra: dict[str, Any] = {}
+        """Filters another screen asked for (Insight: an exception type over a window)."""
+        self.extra_title = ""
         self.rows: list[ToolInvocationInstance] = []
         self.token: int | None = 0
         self.total = 0
@@ -108,7 +113,31 @@ class InvocationsScreen(FollowsWorkbench, ToolNames, WorkbenchScreen):
             query["succeeded"] = succeeded
         if isinstance(source, str):
             query["invocation_source_type"] = [source]
-        return query
+        return query | self.extra
+
+    def show_query(self, query: dict[str, Any], title: str) -> None:
+        """Show what another screen asked for (an exception type, a window): the selects reset,
+        the query applies until esc clears it."""
+        self.extra, self.extra_title = dict(query), title
+        if not self.is_mounted:
+            return  # its first load applies it
+        for select in self.query(Select):
+            select.clear()
+        self.reload()
+
+    def action_clear_extra(self) -> None:
+        if self.extra:
+            self.extra, self.extra_title = {}, ""
+            self.reload()
+
+    def action_replay(self) -> None:
+        from workbench.tui.screens.replay import ReplayScreen
+
+        table = self.query_one(TableView).table
+        if not table.row_count:
+            self.app.notify("nothing to re-run: the list is empty", severity="warning", timeout=4)
+            return
+        self.app.push_screen(ReplayScreen(self.rows[table.cursor_row].id))
 
     @on(Select.Changed)
     def action_reload(self) -> None:
@@ -187,16 +216,17 @@ class InvocationsScreen(FollowsWorkbench, ToolNames, WorkbenchScreen):
 
     def show_status(self) -> None:
         more = " · m: next 100" if self.token is not None else ""
+        extra = f" · {self.extra_title} (esc clears)" if self.extra else ""
         status = self.query_one("#status", Static)
         status.remove_class("-error")
-        status.update(Content(f"{len(self.rows):,} of {self.total:,}{more}"))
+        status.update(Content(f"{len(self.rows):,} of {self.total:,}{extra}{more}"))
 
     def work_failed(self, worker: Worker[object], message: str) -> None:
         if worker.group in ("history", "history-count"):
             status = self.query_one("#status", Static)
             status.update(Content(f"could not read the history: {message}"))
             status.add_class("-error")
-            self.query_one(TableView).say_when_empty("The history could not be read — see the line below; r tries again.")
+            self.query_one(TableView).say_when_empty("The history could not be read — see the line below; ctrl+l tries again.")
 
     @on(DataTable.RowHighlighted)
     def near_end(self, event: DataTable.RowHighlighted) -> None:

@@ -13,13 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, ProgressBar, Select, Static
+from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static
+from textual.worker import Worker
 
 from workbench.core.simulation.report import SimulationReport, SimulationStep, TurnReport
-from workbench.tui.errors import ReportsWorkerErrors
-from workbench.tui.uses_api import UsesApi
+from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.simulation_turn import TurnView
+from workbench.tui.messages import ShowInvocationInHistory as ShowInvocationInHistory
 
 COLUMNS = ("Run", "Turn", "State", "Tool", "Version", "ms", "Call", "Persistence", "Filler", "Expectations")
 
@@ -49,17 +49,6 @@ class SimulationFinished(Message):
         self.report = report
 
 
-class ShowInvocationInHistory(Message):
-    """The user wants this invocation in History (the app routes it; the screen cannot know
-    how History is shown). Carries the run's ids so History can filter by them too."""
-
-    def __init__(self, invocation_id: str, simulation_unit_test_set_run_id: str | None, conversation_id: str | None) -> None:
-        super().__init__()
-        self.invocation_id = invocation_id
-        self.simulation_unit_test_set_run_id = simulation_unit_test_set_run_id
-        self.conversation_id = conversation_id
-
-
 def _row(run_index: int, turn: TurnReport) -> list[object]:
     failed = [e for e in turn.expectations if not e.passed]
     verdict = Text(f"✗ {len(failed)} failed", style="bold red") if failed else Text(f"✓ {len(turn.expectations)}", style="green")
@@ -70,22 +59,24 @@ def _row(run_index: int, turn: TurnReport) -> list[object]:
     return [str(run_index), str(turn.index), turn.state, turn.tool_name, turn.version, f"{turn.duration_ms:,}", call, persistence, filler, verdict]
 
 
-class SimulationsScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
+class SimulationsScreen(WorkbenchScreen):
     """Run scenarios and walk through their turns."""
 
     BINDING_GROUP_TITLE = "Simulations"
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", id="simulations.run", tooltip="Run the chosen scenario (in the background)"),
         Binding("h", "open_in_history", "In History", id="simulations.history", tooltip="Open the highlighted turn's invocation in History"),
-        Binding("f5", "rescan", "Rescan", id="simulations.rescan", tooltip="Look for scenario files again"),
+        Binding("s", "rescan", "Rescan", id="simulations.rescan", tooltip="Look for scenario files again"),
     ]
     DEFAULT_CSS = """
-    SimulationsScreen > .bar { height: auto; padding: 0 1; }
+    SimulationsScreen > .bar { height: 1; padding: 0 1; }
     SimulationsScreen #scenario { width: 1fr; }
+    SimulationsScreen #scenario SelectCurrent Static#label { text-wrap: nowrap; text-overflow: ellipsis; }
     SimulationsScreen #runs { width: 12; }
     SimulationsScreen #progress-row { height: 1; padding: 0 1; }
     SimulationsScreen #progress-row > ProgressBar { width: 40; }
     SimulationsScreen #turns { height: 10; }
+    SimulationsScreen.-narrow #turns { height: 7; }
     SimulationsScreen #summary.failed { color: $error; text-style: bold; }
     SimulationsScreen #summary.passed { color: $success; }
     """
@@ -96,19 +87,37 @@ class SimulationsScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
         self.directory = directory
         self.report: SimulationReport | None = None
         self.rows: list[tuple[int, TurnReport]] = []
+        self.scenarios: list[tuple[str, str]] = []
+        """The scenario files offered: (label, path)."""
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def context_label(self) -> str:
+        return "simulations"
+
+    def compose_body(self) -> ComposeResult:
         with Horizontal(classes="bar"):
-            yield Select([], prompt="scenario", id="scenario")
-            yield Input("1", type="integer", id="runs", tooltip="Runs")
-            yield Button("Run  ctrl+r", id="run", variant="primary")
+            yield Select([], prompt="scenario", id="scenario", compact=True)
+            yield Input("1", type="integer", id="runs", tooltip="Runs", compact=True)
+            yield Button("Run ^r", id="run", variant="primary", compact=True)
         with Horizontal(id="progress-row"):
             yield ProgressBar(total=None, show_eta=False, id="progress")
             yield Static("", id="summary")
         yield DataTable(id="turns", cursor_type="row", zebra_stripes=True)
         yield TurnView(id="turn")
-        yield Footer()
+
+    def work_failed(self, worker: Worker[object], message: str) -> None:
+        """A run or a scan that failed says so where its progress was shown."""
+        summary = self.query_one("#summary", Static)
+        summary.set_classes("failed")
+        summary.update(f"{worker.description or 'the work'} failed: {message}")
+
+    def work_cancelled(self, worker: Worker[object]) -> None:
+        self.query_one("#summary", Static).update(f"{worker.description or 'the work'} was cancelled")
+
+    def organization_changed(self) -> None:
+        self.rows, self.report = [], None
+        self.query_one(DataTable).clear()
+        self.query_one(TurnView).show(None)
+        self.query_one("#summary", Static).update(f"organization {self.org}: run a scenario")
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
@@ -128,7 +137,7 @@ class SimulationsScreen(ReportsWorkerErrors, UsesApi, Screen[None]):
     @on(ScenariosFound)
     def show_scenarios(self, message: ScenariosFound) -> None:
         root = self.scenario_directory()
-        options = [(str(p.relative_to(root)) if p.is_relative_to(root) else str(p), str(p)) for p in message.paths]
+        options = self.scenarios = [(str(p.relative_to(root)) if p.is_relative_to(root) else str(p), str(p)) for p in message.paths]
         select = self.query_one("#scenario", Select)
         select.set_options(options)
         if options:

@@ -13,7 +13,9 @@ from workbench.core.models import ToolInstance
 from workbench.tui.commands import PaletteCommand
 from workbench.tui.keys import key_for
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.envvars import EnvVarsPane
+from workbench.tui.screens.insight import InsightPane
 from workbench.tui.screens.invoke import InvokePane
 from workbench.tui.screens.tools import tags_text
 from workbench.tui.screens.versions import VersionsPane
@@ -35,6 +37,8 @@ class ToolScreen(WorkbenchScreen):
         Binding("v", "tab('versions-tab')", "Versions", id="tool.versions"),
         Binding("e", "tab('env-tab')", "Env vars", id="tool.env"),
         Binding("i", "tab('invoke-tab')", "Invoke", id="tool.invoke"),
+        Binding("t", "tab('insight-tab')", "Insight", id="tool.insight", tooltip="Statistics per version: latency, failures, output sizes, exceptions"),
+        Binding("c", "compare", "Compare", id="tool.compare", tooltip="Run the same inputs on two versions and compare"),
         Binding("escape", "app.pop_screen", "Back", id="tool.back"),
         Binding("ctrl+x", "app.cancel_work", "Cancel", show=False, id="tool.cancel", tooltip="Stop waiting for what is running"),
     ]
@@ -60,12 +64,17 @@ class ToolScreen(WorkbenchScreen):
                 yield EnvVarsPane(self.tool.id)
             with TabPane("Invoke & test", id="invoke-tab"):
                 yield InvokePane(self.tool.id, self.tool.name)
+            with TabPane("Insight", id="insight-tab"):
+                yield InsightPane(self.tool)
 
     def on_mount(self) -> None:
         self.query_one("#versions").focus()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_compare(self) -> None:
+        self.app.push_screen(CompareScreen(self.tool))
 
     @on(TabbedContent.TabActivated)
     def focus_pane(self, event: TabbedContent.TabActivated) -> None:
@@ -88,5 +97,7 @@ class ToolScreen(WorkbenchScreen):
             PaletteCommand("Invoke", "Open the invoke tab", lambda: self.action_tab("invoke-tab"), key_for(ToolScreen, "tab('invoke-tab')")),
             PaletteCommand.bound(invoke, "Run", "Run the inputs against the chosen version or branch", "run"),
             PaletteCommand.bound(invoke, "Reset the input to the example", "From the input schema's examples and defaults", "example"),
+            PaletteCommand("Insight", "Statistics per version", lambda: self.action_tab("insight-tab"), key_for(ToolScreen, "tab('insight-tab')")),
+            PaletteCommand.bound(self, "Compare versions", "Run the same inputs on two versions and compare", "compare"),
             PaletteCommand("Back to the tools", "Close this tool", self.app.pop_screen, key_for(ToolScreen, "app.pop_screen")),
         ]

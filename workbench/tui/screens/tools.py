@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,15 +14,24 @@ from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Input, Static
 
 from workbench.core.events import ToolsChanged, VersionPublished, VersionsDeprecated
-from workbench.core.models import ToolInstance
-from workbench.core.results import ToolSummary
+from workbench.errors import WorkbenchError
 from workbench.tui.commands import PaletteCommand
+from workbench.tui.widgets.activity import ActivityLoaded, activity_cell
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.sizes import WIDE
 from workbench.tui.text import plural
 from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
+
+if TYPE_CHECKING:  # the tools arrive from a worker; the screen paints before the models load
+    from workbench.core.insight_models import ToolActivity
+    from workbench.core.models import ToolInstance
+    from workbench.core.results import ToolSummary
+
+
+WIDE_COLUMNS = ("Name", "Versions", "State", "Activity (14 d)", "Tags", "Env vars", "Description")
+NARROW_COLUMNS = ("Name", "Versions", "Activity (14 d)", "Description")
 
 
 class ToolsLoaded(Message):
@@ -80,6 +90,8 @@ class ToolsScreen(FollowsWorkbench, WorkbenchScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self.activity: dict[str, ToolActivity] | None = None
+        """Each tool's recent activity; None until read (the list never waits for it)."""
         self.tools: list[ToolInstance] = []
         self.active_versions: dict[str, list[str]] = {}
         self.elsewhere: list[str] = []
@@ -128,6 +140,21 @@ class ToolsScreen(FollowsWorkbench, WorkbenchScreen):
         self.active_versions = {summary.tool.id: summary.active_versions for summary in message.summaries}
         self.elsewhere, self.loaded = message.elsewhere, True
         self.refresh_table()
+        self.load_activity(message.org)
+
+    @work(thread=True, exclusive=True, group="tools-activity", exit_on_error=False, description="Reading the tools' activity")
+    def load_activity(self, org: str) -> None:
+        """The sparklines come after the list: the list never waits for them."""
+        try:
+            found = {activity.tool_id: activity for activity in self.api.tool_activity(org)}
+        except WorkbenchError:
+            found = {}  # a server without the workbench's extras (the hosted API): no sparklines, no alarm
+        self.post_message(ActivityLoaded(found))
+
+    @on(ActivityLoaded)
+    def show_activity(self, message: ActivityLoaded) -> None:
+        self.activity = message.activity
+        self.refresh_table()
 
     def work_failed(self, worker: object, message: str) -> None:
         status = self.query_one("#status", Static)
@@ -147,23 +174,29 @@ class ToolsScreen(FollowsWorkbench, WorkbenchScreen):
         table = view.table
         selected = table.selected_key()
         self.wide = self.size.width >= WIDE
-        table.clear(columns=True)
-        if self.wide:
-            table.add_columns("Name", "Versions", "State", "Tags", "Env vars", "Description")
+        labels = WIDE_COLUMNS if self.wide else NARROW_COLUMNS
+        if [str(column.label) for column in table.ordered_columns] == list(labels):
+            table.clear()  # same columns: keep them (rebuilding them between refreshes loses the widths)
         else:
-            table.add_columns("Name", "Versions", "Description")
+            table.clear(columns=True)
+            table.add_columns(*labels)
         shown = self.shown_tools()
         for tool in shown:
             versions = str(len(self.active_versions.get(tool.id, [])))
             if self.wide:
                 env = ", ".join([*tool.envvars, *(f"{n}🔒" for n in tool.secret_envvars)])
-                table.add_row(tool.name, versions, "deprecated" if tool.deprecated else "active", tags_text(tool), env, tool.description, key=tool.id)
+                table.add_row(tool.name, versions, "deprecated" if tool.deprecated else "active", self.activity_of(tool), tags_text(tool), env, tool.description, key=tool.id)
             else:
-                table.add_row(tool.name, "deprecated" if tool.deprecated else versions, tool.description, key=tool.id)
+                table.add_row(tool.name, "deprecated" if tool.deprecated else versions, self.activity_of(tool), tool.description, key=tool.id)
         if selected and any(t.id == selected for t in shown):
             table.move_cursor(row=table.get_row_index(selected))
         view.say_when_empty(self.empty_hint() if self.loaded else "Loading …")
         self.show_count(shown)
+
+    def activity_of(self, tool: ToolInstance) -> Text:
+        if self.activity is None:
+            return Text("…", style="dim")
+        return activity_cell(self.activity.get(tool.id))
 
     def empty_hint(self) -> str:
         if self.tools:

@@ -93,10 +93,13 @@ def render_log(turn: TurnReport) -> str:
 class TurnView(Horizontal):
     """The three panes of one turn."""
 
+    SCOPED_CSS = False  # its rules name the screen's size classes (Screen.-narrow ...)
     DEFAULT_CSS = """
     TurnView { height: 1fr; }
     TurnView > VerticalScroll { width: 1fr; border: round $panel; padding: 0 1; }
     TurnView > VerticalScroll:focus-within { border: round $accent; }
+    Screen.-narrow TurnView { layout: vertical; overflow-y: auto; }
+    Screen.-narrow TurnView > VerticalScroll { height: auto; max-height: 14; }
     """
 
     def compose(self) -> ComposeResult:
