@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--home", help="a data directory this script generated before (its history is served as it is)")
     parser.add_argument("--before", metavar="CHECKOUT", help="also serve this checkout's code (e.g. a worktree of main) in the same run")
     args = parser.parse_args()
 
@@ -114,9 +115,10 @@ def main() -> None:
     from workbench.settings import Settings
     from workbench.synthetic import generate_invocations
 
-    home = Path(tempfile.mkdtemp())
+    home = Path(args.home or tempfile.mkdtemp())
     service = ToolService(Settings(home=home, runtime="process"))
-    generate_invocations(service, "acme", args.invocations, seed=1)
+    if not args.home:
+        generate_invocations(service, "acme", args.invocations, seed=1)
     service.rebuild_index()
     key = service.create_api_key("acme", "bench", role="viewer")
 
@@ -124,6 +126,7 @@ def main() -> None:
     trivial, trivial_url = start(TRIVIAL, home)
     before, before_url = (None, "")
     if args.before:  # its own copy of the data: another version may keep its catalog differently
+        shutil.rmtree(home.with_name(home.name + "-before"), ignore_errors=True)
         shutil.copytree(home, home.with_name(home.name + "-before"))
         before, before_url = start(SERVER, home.with_name(home.name + "-before"), args.before)
     try:
@@ -142,14 +145,16 @@ def main() -> None:
             before_auth = auth_for(before_url)
             cases["before: history page of 100"] = (before_url, PAGE, before_auth)
             cases["before: search 'order'"] = (before_url, SEARCH, before_auth)
-        for url, path, headers in cases.values():  # warm up: a catalog caught up, an index opened
-            assert httpx.get(url + path, headers=headers, timeout=600).status_code == 200, (url, path)
+        for url, path, headers in cases.values():  # warm up: a catalog caught up, an index opened (or rebuilt: 503 meanwhile)
+            while (status := httpx.get(url + path, headers=headers, timeout=600).status_code) == 503:
+                time.sleep(1)
+            assert status == 200, (url, path, status)
         results: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.rounds):  # interleaved, so the machine's noise falls on all alike
             for name, (url, path, headers) in cases.items():
                 results[name].append(rate(url, path, headers, args.clients, args.seconds))
         baseline = statistics.median(results["trivial FastAPI GET"])
-        print(f"serve with {args.clients} clients over {args.invocations:,} invocations ({args.rounds} rounds of {args.seconds:.0f} s)")
+        print(f"serve with {args.clients} clients over {service.count_invocations('acme'):,} invocations ({args.rounds} rounds of {args.seconds:.0f} s)")
         for name, values in results.items():
             median = statistics.median(values)
             print(f"  {name:<32} median {median:7.1f} req/s   ratio to trivial GET {median / baseline:5.2f}   (rounds: {', '.join(f'{v:.0f}' for v in values)})")
