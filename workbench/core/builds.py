@@ -3,6 +3,7 @@ and publishing share; and the build record that says how to run it again."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from workbench.core.stages import Stages
 from workbench.errors import StageFailed
 from workbench.repo.git import ToolsRepo
 from workbench.repo.project import ToolProject, check_input_schema
-from workbench.runtime.base import Build, BuildSpec
+from workbench.runtime.base import Build, BuildSpec, Runner
 from workbench.store.records import BuildRecord
 
 
@@ -64,6 +65,27 @@ def project_fixtures(project: ToolProject) -> list[Any]:
     return load_project_fixtures(project)
 
 
+class WarmingUp:
+    """A build's regular-mode worker, started in a thread while its entry point is described and
+    its checks run (they use a worker of their own, without network): a publish then waits for
+    the slower of the two, not for both one after the other, and its first invocation is warm.
+    A worker that cannot start now is not a failed build: the first invocation starts one."""
+
+    def __init__(self, runner: Runner, build: Build) -> None:
+        self.thread = threading.Thread(target=self._start, args=(runner, build), name="workbench-prewarm", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _start(runner: Runner, build: Build) -> None:
+        try:
+            runner.prewarm(build)
+        except Exception:  # noqa: BLE001 - the publish's record stage tries again and says why
+            pass
+
+    def wait(self) -> None:
+        self.thread.join()
+
+
 class Builder:
     """Turns a project at a commit into a checked build on the default runtime."""
 
@@ -94,10 +116,12 @@ class Builder:
             fixtures = project_fixtures(project)
         runner = self.runtimes.default
         build: Build | None = None
+        warming: WarmingUp | None = None
         try:
             with stages.run("build") as output:
                 spec = BuildSpec(project_dir, project.dependencies, project.entry_point, project.input_model, project.simulation_network, labels)
                 build = runner.build(spec, directory, output)
+                warming = WarmingUp(runner, build)  # the worker invocations use starts beside the checks
                 described = runner.describe(build)
                 if not described.get("ok"):
                     trace = "\n".join(described.get("exception_stack_trace", []))
@@ -123,9 +147,13 @@ class Builder:
 
                     check_build_fixtures(project, fixtures, runner, build, env.values, env.secrets, self.run_timeout, output)
         except BaseException:
+            if warming is not None:
+                warming.wait()  # a worker still starting would outlive the discard
             if build is not None:
                 runner.discard(build)
             raise
+        if warming is not None:
+            warming.wait()
         return Prepared(project, build, schema)
 
     def load(self, record: BuildRecord) -> Prepared:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,7 +38,7 @@ def copy_shim(target: Path) -> Path:
         text = Path(__file__).with_name(source).read_bytes()
         copy = target / name
         if not copy.exists() or copy.read_bytes() != text:
-            partial = copy.with_suffix(f".{os.getpid()}.partial")
+            partial = copy.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")  # threads of one process too
             partial.write_bytes(text)
             partial.replace(copy)  # atomic: a worker starting now sees the old file or the new one
     return target
