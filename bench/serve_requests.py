@@ -1,6 +1,10 @@
-"""`workbench serve` under concurrent clients: requests per second for a history page and a search
-over a generated history, each with N clients at once, beside a trivial FastAPI GET measured the
-same way in the same run (the ratio says what the API's own work costs), and the server's RSS.
+"""`workbench serve` under concurrent clients: requests per second for a history page of 100 and a
+search over a generated history, each with N clients at once, beside a trivial FastAPI GET measured
+the same way in the same run (the ratio says what the API's own work costs), and the server's RSS
+right after the load and once it has been idle for two seconds.
+
+Goals (issue 17): the history page >= 0.7x the trivial GET; search >= 150 req/s with 20 clients;
+RSS <= 150 MB after the load.
 
 Each server runs in its own process (uvicorn, as `workbench serve` does); the clients are threads
 with one connection each, all on this machine.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -43,6 +48,10 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
 
+PAGE = "/v1/acme/tool/invocation?limit=100"
+SEARCH = "/v1/acme/tool/invocation/search?query=order&query_against=invocation_status.output&query_against=logs&limit=20"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -53,7 +62,8 @@ def start(code: str, home: Path, source: str | None = None) -> tuple[subprocess.
     """A server process; ``source`` is another checkout's folder to serve that code instead."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": source} if source else None
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(home), str(port)], env=env)
+    # `python -c` looks in its working directory first: run another checkout's code from there
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(home), str(port)], env=env, cwd=source)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -97,6 +107,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--home", help="a data directory this script generated before (its history is served as it is)")
     parser.add_argument("--before", metavar="CHECKOUT", help="also serve this checkout's code (e.g. a worktree of main) in the same run")
     args = parser.parse_args()
 
@@ -104,36 +115,54 @@ def main() -> None:
     from workbench.settings import Settings
     from workbench.synthetic import generate_invocations
 
-    home = Path(tempfile.mkdtemp())
+    home = Path(args.home or tempfile.mkdtemp())
     service = ToolService(Settings(home=home, runtime="process"))
-    generate_invocations(service, "acme", args.invocations, seed=1)
+    if not args.home:
+        generate_invocations(service, "acme", args.invocations, seed=1)
     service.rebuild_index()
     key = service.create_api_key("acme", "bench", role="viewer")
 
     api, api_url = start(SERVER, home)
     trivial, trivial_url = start(TRIVIAL, home)
-    before, before_url = start(SERVER, home, args.before) if args.before else (None, "")
+    before, before_url = (None, "")
+    if args.before:  # its own copy of the data: another version may keep its catalog differently
+        shutil.rmtree(home.with_name(home.name + "-before"), ignore_errors=True)
+        shutil.copytree(home, home.with_name(home.name + "-before"))
+        before, before_url = start(SERVER, home.with_name(home.name + "-before"), args.before)
     try:
-        signed = httpx.post(f"{api_url}/v1/acme/user/signin_with_api_key", headers={"x-api-key": key.secret, "x-api-key-id": key.id, "x-user-id": "bench"}).json()
-        auth = {"Authorization": f"Bearer {signed['id_token']}"}
+
+        def auth_for(url: str) -> dict[str, str]:
+            signed = httpx.post(f"{url}/v1/acme/user/signin_with_api_key", headers={"x-api-key": key.secret, "x-api-key-id": key.id, "x-user-id": "bench"}).json()
+            return {"Authorization": f"Bearer {signed['id_token']}"}
+
+        auth = auth_for(api_url)
         cases = {
-            "history page (limit 20)": (api_url, "/v1/acme/tool/invocation?limit=20", auth),
-            "search 'order' (output, logs)": (api_url, "/v1/acme/tool/invocation/search?query=order&query_against=invocation_status.output&query_against=logs&limit=20", auth),
+            "history page of 100": (api_url, PAGE, auth),
+            "search 'order' (output, logs)": (api_url, SEARCH, auth),
             "trivial FastAPI GET": (trivial_url, "/ping", {}),
         }
         if before:
-            cases["before: history page (limit 20)"] = (before_url, "/v1/acme/tool/invocation?limit=20", auth)
-            cases["before: search 'order'"] = (before_url, "/v1/acme/tool/invocation/search?query=order&query_against=invocation_status.output&query_against=logs&limit=20", auth)
+            before_auth = auth_for(before_url)
+            cases["before: history page of 100"] = (before_url, PAGE, before_auth)
+            cases["before: search 'order'"] = (before_url, SEARCH, before_auth)
+        for url, path, headers in cases.values():  # warm up: a catalog caught up, an index opened (or rebuilt: 503 meanwhile)
+            while (status := httpx.get(url + path, headers=headers, timeout=600).status_code) == 503:
+                time.sleep(1)
+            assert status == 200, (url, path, status)
         results: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.rounds):  # interleaved, so the machine's noise falls on all alike
             for name, (url, path, headers) in cases.items():
                 results[name].append(rate(url, path, headers, args.clients, args.seconds))
         baseline = statistics.median(results["trivial FastAPI GET"])
-        print(f"serve with {args.clients} clients over {args.invocations:,} invocations ({args.rounds} rounds of {args.seconds:.0f} s)")
+        print(f"serve with {args.clients} clients over {service.count_invocations('acme'):,} invocations ({args.rounds} rounds of {args.seconds:.0f} s)")
         for name, values in results.items():
             median = statistics.median(values)
-            print(f"  {name:<32} median {median:7.1f} req/s   ratio to trivial GET {median / baseline:5.2f}")
-        print(f"  server RSS after: {rss_mb(api.pid):.0f} MB" + (f" (before: {rss_mb(before.pid):.0f} MB)" if before else ""))
+            print(f"  {name:<32} median {median:7.1f} req/s   ratio to trivial GET {median / baseline:5.2f}   (rounds: {', '.join(f'{v:.0f}' for v in values)})")
+        loaded = {proc.pid: rss_mb(proc.pid) for proc in (api, *([before] if before else []))}
+        time.sleep(2)  # idle: what the server keeps
+        for label, proc in (("server", api), *([("before: server", before)] if before else [])):
+            print(f"  {label} RSS right after the load {loaded[proc.pid]:.0f} MB, idle 2 s later {rss_mb(proc.pid):.0f} MB")
+        print(f"  trivial FastAPI server RSS {rss_mb(trivial.pid):.0f} MB")
     finally:
         for proc in (api, trivial, *([before] if before else [])):
             proc.terminate()

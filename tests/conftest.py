@@ -32,6 +32,18 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+def files_open(prefix: Path) -> list[str]:
+    """The files this process holds open whose path starts with ``prefix`` (a replaced file's ends
+    in " (deleted)")."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue  # closed meanwhile (listdir's own descriptor among them)
+    return [path for path in held if path.startswith(str(prefix))]
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Iterator[Path]:
     home = tmp_path / "data"

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,12 +15,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from workbench.core.service import ToolService
 from workbench.settings import Settings
 from workbench.store import InvocationLog
 from workbench.synthetic import generate_invocations
 
-from conftest import tool_environment
+from conftest import files_open, tool_environment
 
 
 def spawn(code: str, home: Path) -> subprocess.Popen:
@@ -155,8 +158,7 @@ def test_a_connection_notices_the_catalog_file_was_replaced_by_another_process(h
     second.workspace.catalog.replace("a test replaces it")  # as `workbench repair` in another process
     generate_invocations(second, "acme", 10, seed=3, days=1)
     assert first.count_invocations("acme") == 110
-    catalog = first.workspace.catalog
-    assert os.fstat(catalog._local.fd).st_ino == catalog.path.stat().st_ino
+    assert not [path for path in files_open(first.workspace.catalog.path) if path.endswith("(deleted)")]  # the replaced file is let go
 
 
 def test_a_catalog_made_before_tails_were_kept_learns_them_and_then_sees_a_cut(home: Path) -> None:
@@ -172,3 +174,38 @@ def test_a_catalog_made_before_tails_were_kept_learns_them_and_then_sees_a_cut(h
     os.utime(segment, ns=(later, later))
     assert service.count_invocations("acme") == 99
     assert "changed before byte" in service.workspace.catalog.last_rebuild()["reason"]
+
+
+OLDER_ROWS = {  # the invocations table of the two catalogs that called themselves schema 2
+    "statistics, no checksums": "segment TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL, created_ms INTEGER, duration_ms INTEGER, "
+    "output_chars INTEGER, exception_type TEXT, mode TEXT",
+    "checksums, no statistics": "segment TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL, crc INTEGER NOT NULL, verbatim INTEGER NOT NULL",
+}
+
+
+@pytest.mark.parametrize("kind", OLDER_ROWS)
+def test_a_schema_2_catalog_of_either_kind_is_rebuilt_when_opened(home: Path, kind: str) -> None:
+    service = ToolService(Settings(home=home))
+    generate_invocations(service, "acme", 60, seed=6, days=2)
+    expected = service.list_invocations("acme", {"limit": 100}).model_dump(mode="json")
+    catalog = service.workspace.catalog
+    catalog.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{catalog.path}{suffix}").unlink(missing_ok=True)
+    old = sqlite3.connect(catalog.path)
+    old.executescript(
+        f"""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        INSERT INTO meta VALUES ('schema', '2'), ('generation', 'old');
+        CREATE TABLE segments (name TEXT PRIMARY KEY, synced INTEGER NOT NULL);
+        CREATE TABLE invocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, org_id TEXT NOT NULL, created_at TEXT NOT NULL,
+            tool_id TEXT NOT NULL, major INTEGER, minor INTEGER, patch INTEGER, source_type TEXT, conversation_id TEXT, sim_run_id TEXT,
+            succeeded INTEGER, {OLDER_ROWS[kind]});
+        """
+    )
+    old.commit()
+    old.close()
+    reopened = ToolService(Settings(home=home))
+    assert json.loads(reopened.list_invocations_json("acme", {"limit": 100})) == expected
+    assert "schema 2" in reopened.workspace.catalog.last_rebuild()["reason"]
+    assert all(finding.healthy for finding in reopened.data_health().findings)

@@ -358,3 +358,13 @@ class ServedApi(ToolsApi, Protocol):
     def organization_exists(self, org_id: str) -> bool:
         """Whether the org exists here (it has API keys or tools)."""
         ...
+
+    def list_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes:
+        """``list_invocations``'s response body as JSON bytes: records already stored in the
+        API's shape are sent as stored, not validated and serialized again."""
+        ...
+
+    def search_invocations_json(self, org_id: str, query: ModelOrDict) -> bytes:
+        """``search_invocations``'s response body as JSON bytes, the same way; 503 while the index
+        is rebuilt in the background."""
+        ...

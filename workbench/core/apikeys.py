@@ -57,15 +57,26 @@ class ApiKeys:
         self.signing_key_file = signing_key_file
         self.clock = clock
         self.ids = ids
+        # Every request of the server authenticates: what it reads is kept while its file is the
+        # same, checked by a stat (the key file by its stamp, the keys by the metadata's).
+        self._signing: tuple[tuple[int, int, int], bytes] | None = None
+        self._keys: tuple[tuple[int, int, int] | None, dict[str, ApiKeyRecord | None]] = (None, {})
 
     def _signing_key(self) -> bytes:
         try:
-            return self.signing_key_file.read_bytes()
+            return self._read_signing_key()
         except FileNotFoundError:
             with self.metadata.lock():
                 if not self.signing_key_file.exists():
                     atomic_write_bytes(self.signing_key_file, secrets.token_bytes(32), mode=0o600)
-            return self.signing_key_file.read_bytes()
+            return self._read_signing_key()
+
+    def _read_signing_key(self) -> bytes:
+        st = os.stat(self.signing_key_file)
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._signing is None or self._signing[0] != stamp:
+            self._signing = (stamp, self.signing_key_file.read_bytes())
+        return self._signing[1]
 
     def create_api_key(self, org_id: str, user_id: str, name: str = "", role: str = DEFAULT_ROLE) -> CreatedApiKey:
         """A new key for ``user_id`` in the org with a role (``core.permissions.ROLES``), and its
@@ -96,8 +107,14 @@ class ApiKeys:
                 raise NotFound(f"API key {key_id} does not exist in organization {org_id}")
 
     def _active_key(self, key_id: str) -> ApiKeyRecord | None:
-        with self.metadata.read() as view:
-            key = view.api_keys.get(key_id)
+        stamp = self.metadata.stamp()  # before the read: a commit meanwhile changes it again
+        seen, keys = self._keys
+        if seen != stamp or stamp is None:
+            seen, keys = self._keys = (stamp, {})
+        if key_id not in keys:
+            with self.metadata.read() as view:
+                keys[key_id] = view.api_keys.get(key_id)
+        key = keys[key_id]
         return key if key and not key.revoked else None
 
     def organization_exists(self, org_id: str) -> bool:
@@ -130,7 +147,11 @@ class ApiKeys:
                 "(the token from POST /v1/{organization}/user/signin_with_api_key)"
             )
         body, _, signature = token.partition(".")
-        expected = hmac.new(self._signing_key(), body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        try:
+            signing = self._read_signing_key()  # never made here: without one, no token was ever signed
+        except FileNotFoundError:
+            raise Unauthorized("invalid token: sign in again with an API key") from None
+        expected = hmac.new(signing, body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
         if not _same(signature, expected):
             raise Unauthorized("invalid token: sign in again with an API key")
         try:

@@ -71,6 +71,20 @@ def invocation_problem(record: dict[str, Any]) -> str | None:
     return None
 
 
+def invocation_shown_as_stored(record: dict[str, Any]) -> bool:
+    """Whether a valid stored invocation is exactly its model's JSON, so the API can send its
+    line as it is: not a record of an older workbench (its ``workbench`` source is converted on
+    read, a field it lacks gets its default). Asked once per record, when it is cataloged."""
+    from pydantic import ValidationError
+
+    from workbench.core.models import ToolInvocationInstance
+
+    try:
+        return bool(ToolInvocationInstance.model_validate(record).model_dump(mode="json") == record)
+    except ValidationError:
+        return False
+
+
 @dataclass
 class Workspace:
     """Settings, clock, id factory and the stores of one data directory. The service builds one
@@ -107,7 +121,7 @@ class Workspace:
         from workbench.store import InvocationLog
         from workbench.store.quarantine import Quarantine
 
-        return InvocationLog(self.paths.invocations, Quarantine(self.paths.quarantine), invocation_problem)
+        return InvocationLog(self.paths.invocations, Quarantine(self.paths.quarantine), invocation_problem, invocation_shown_as_stored)
 
     @made_on_first_use
     def catalog(self) -> InvocationCatalog:
@@ -159,4 +173,4 @@ class Workspace:
         """The stores taken together, for the health check and repair."""
         from workbench.store.directory import DataDirectory
 
-        return DataDirectory.at(self.paths, invocation_problem)
+        return DataDirectory.at(self.paths, invocation_problem, invocation_shown_as_stored)

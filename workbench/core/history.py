@@ -1,10 +1,19 @@
 """Invocation history and search: list with the spec's filters, sort keys and pages, count, fetch
-one, and full-text search with highlighted snippets."""
+one, and full-text search with highlighted snippets.
+
+The HTTP server asks for a page as JSON (``*_json``): the records the catalog marks as stored in
+the API's shape are sent as their stored lines, not validated and serialized again; the others (an
+older workbench's, one with a lone surrogate) go through the model, which converts them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
 
 from workbench.core.invocation_list import InvocationListQuery, listed_extras
 from workbench.core.listing import parse_sort_by
@@ -19,7 +28,8 @@ from workbench.core.results import Finding, IndexStatus, Progress, SearchHit, Se
 from workbench.core.validation import ModelOrDict, check_org, parse
 from workbench.core.versions import VersionConstraint
 from workbench.errors import BadRequest, NotFound, ServiceUnavailable, WorkbenchError
-from workbench.search import IndexUnusable, Indexer, SearchFilters, SearchIndex, SearchRequest, SearchResult, index_fields, snippets
+from workbench.search import IndexUnusable, Indexer, ParsedQuery, SearchFilters, SearchIndex, SearchRequest, SearchResult, index_fields, snippets
+from workbench.store.catalog import StoredLine
 from workbench.store.invocation_queries import SORT_COLUMNS, InvocationFilter, InvocationQueries, ToolSelection
 
 def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
@@ -29,6 +39,32 @@ def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
     if "regular-conversation" in stored:
         stored.add(LEGACY_SOURCE_TYPE)
     return sorted(stored)
+
+
+def records_json(stored: Sequence[bytes | dict[str, Any]]) -> bytes:
+    """A JSON array of invocations: stored lines as they are, other records through the model."""
+    return b"[" + b",".join(item if isinstance(item, bytes) else ToolInvocationInstance.model_validate(item).model_dump_json().encode() for item in stored) + b"]"
+
+
+def with_records(envelope: BaseModel, records: bytes) -> bytes:
+    """A response without invocations (``envelope``) as JSON, its ``tool_invocations`` holding the
+    JSON array ``records``: the rest of the body is always the model's."""
+    empty = envelope.model_dump_json().encode()
+    head = b'{"tool_invocations":[]'
+    if not empty.startswith(head):
+        raise ValueError(f"{type(envelope).__name__} does not start with an empty tool_invocations")
+    return b'{"tool_invocations":' + records + empty[len(head):]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A search's hits before they are read: their lines, scores, and the parsed query."""
+
+    lines: list[StoredLine]
+    scores: list[float]
+    has_more: bool
+    query: ParsedQuery | None = None
+    fields: tuple[str, ...] = ()
 
 
 class History:
@@ -73,18 +109,25 @@ class History:
         """A page of the org's invocations, newest first unless sorted otherwise. A page of
         ``limit=0`` is empty and last (``has_more`` false), so a client following the tokens
         always stops."""
+        lines, envelope = self._page(org_id, query)
+        envelope.tool_invocations = [ToolInvocationInstance.model_validate(r) for r in self.queries.records(lines)]
+        return envelope
+
+    def list_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes:
+        """:meth:`list_invocations`'s response as JSON bytes, stored records passed through."""
+        lines, envelope = self._page(org_id, query)
+        return with_records(envelope, records_json(self.queries.lines(lines)))
+
+    def _page(self, org_id: str, query: ModelOrDict) -> tuple[list[StoredLine], ListInvocationsResponse]:
+        """The lines of a page, and the response without its invocations."""
         check_org(org_id)
         q = parse(InvocationListQuery, query, "list-invocations query")
         sort = parse_sort_by(q.sort_by, {name: name for name in SORT_COLUMNS})
         where = self._filter(org_id, q, q.version, q)
         if q.limit == 0:
-            return ListInvocationsResponse(tool_invocations=[], has_more=False, continuation_token=None)
-        locations, has_more = self.queries.page(where, sort, q.limit, q.continuation_token)
-        return ListInvocationsResponse(
-            tool_invocations=[ToolInvocationInstance.model_validate(r) for r in self.queries.records(locations)],
-            has_more=has_more,
-            continuation_token=q.continuation_token + q.limit if has_more else None,
-        )
+            return [], ListInvocationsResponse(tool_invocations=[], has_more=False, continuation_token=None)
+        lines, has_more = self.queries.page(where, sort, q.limit, q.continuation_token)
+        return lines, ListInvocationsResponse(tool_invocations=[], has_more=has_more, continuation_token=q.continuation_token + q.limit if has_more else None)
 
     def count_invocations(self, org_id: str, query: ModelOrDict = None) -> int:
         """How many invocations match the filters (for "100 of 84,213")."""
@@ -111,12 +154,26 @@ class History:
         engine, it is rebuilt (or a killed rebuild resumed): here with ``on_rebuild`` reporting
         progress, else in the background while this answers 503.
         """
+        found = self._found(org_id, query, on_rebuild)
+        records = self.queries.records(found.lines)
+        return SearchPage(
+            hits=[
+                SearchHit(ToolInvocationInstance.model_validate(r), snippets(r, found.query, list(found.fields)) if found.query else {}, score)
+                for r, score in zip(records, found.scores)
+            ],
+            has_more=found.has_more,
+            read_literally=found.query.reason if found.query and found.query.literal else None,
+        )
+
+    def _found(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None) -> _Found:
+        """The lines of a search's hits, in order (see :meth:`search_page`)."""
         check_org(org_id)
         q = parse(SearchInvocationsQuery, query, "search query")
-        if not q.query.strip():
-            return self._filtered_page(org_id, q)
+        if not q.query.strip():  # a blank search: the newest invocations the filters select, from the catalog
+            lines, has_more = self.queries.page(self._filter(org_id, q), [], q.limit, 0)
+            return _Found(lines, [0.0] * len(lines), has_more)
         if not any(char.isalnum() for char in q.query):
-            return SearchPage(hits=[], has_more=False)
+            return _Found([], [], False)
         request = SearchRequest(
             text=q.query,
             fields=index_fields(list(q.query_against)),
@@ -133,18 +190,8 @@ class History:
         )
         result = self._search(request, on_rebuild)
         located = self.queries.locate_seqs(seq for seq, _ in result.hits)
-        found = [(seq, score) for seq, score in result.hits if seq in located]
-        records = self.queries.records([located[seq] for seq, _ in found])
-        return SearchPage(
-            hits=[SearchHit(ToolInvocationInstance.model_validate(r), snippets(r, result.query, request.fields), score) for (_, score), r in zip(found, records)],
-            has_more=result.has_more,
-            read_literally=result.query.reason if result.query.literal else None,
-        )
-
-    def _filtered_page(self, org_id: str, q: SearchInvocationsQuery) -> SearchPage:
-        """A blank search: the newest invocations the filters select, from the catalog."""
-        locations, has_more = self.queries.page(self._filter(org_id, q), [], q.limit, 0)
-        return SearchPage(hits=[SearchHit(ToolInvocationInstance.model_validate(r), {}, 0.0) for r in self.queries.records(locations)], has_more=has_more)
+        hits = [(located[seq], score) for seq, score in result.hits if seq in located]
+        return _Found([line for line, _ in hits], [score for _, score in hits], result.has_more, result.query, tuple(request.fields))
 
     def _search(self, request: SearchRequest, on_rebuild: Progress | None) -> SearchResult:
         index = self.search_index
@@ -163,8 +210,13 @@ class History:
 
     def search_invocations(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchInvocationsResponse:
         """The API's search: the matching invocations, and whether more match (a workbench extra)."""
-        page = self.search_page(org_id, query, on_rebuild)
-        return SearchInvocationsResponse(tool_invocations=[hit.invocation for hit in page.hits], has_more=page.has_more)
+        found = self._found(org_id, query, on_rebuild)
+        return SearchInvocationsResponse(tool_invocations=[ToolInvocationInstance.model_validate(r) for r in self.queries.records(found.lines)], has_more=found.has_more)
+
+    def search_invocations_json(self, org_id: str, query: ModelOrDict) -> bytes:
+        """:meth:`search_invocations`'s response as JSON bytes, stored records passed through."""
+        found = self._found(org_id, query, None)
+        return with_records(SearchInvocationsResponse(tool_invocations=[], has_more=found.has_more), records_json(self.queries.lines(found.lines)))
 
     # -- the index ----------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from workbench.core.validation import ModelOrDict, check_org, parse
 from workbench.core.versions import resolve
 from workbench.errors import BadRequest, NotFound
 from workbench.names import IdFactory
+from workbench.store.catalog import StoredLine
 from workbench.store.invocation_queries import InvocationFilter, InvocationQueries, ToolSelection
 from workbench.store.records import VersionRecord
 from workbench.store.tables import Metadata
@@ -122,7 +123,7 @@ class Reruns:
 
     def _runs(self, org_id: str, run_id: str) -> list[ToolInvocationInstance]:
         """The invocations a rerun recorded under ``run_id``, in the order they were recorded."""
-        found: list[tuple[str, int, int]] = []
+        found: list[StoredLine] = []
         for where in (InvocationFilter(org_id, conversation_ids=(run_id,)), InvocationFilter(org_id, sim_run_ids=(run_id,))):
             locations, _ = self.queries.page(where, [("created_at", False)], 100, 0)
             found += locations

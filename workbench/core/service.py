@@ -254,6 +254,12 @@ class ToolService(OfflineOperations):
     def search_page(self, org_id: str, query: ModelOrDict, on_rebuild: Progress | None = None) -> SearchPage:
         return self.history.search_page(org_id, query, on_rebuild)
 
+    def list_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes:
+        return self.history.list_invocations_json(org_id, query)
+
+    def search_invocations_json(self, org_id: str, query: ModelOrDict) -> bytes:
+        return self.history.search_invocations_json(org_id, query)
+
     def import_invocations(self, records: list[ToolInvocationInstance]) -> int:
         return self.invoker.import_invocations(records)
 

@@ -37,6 +37,8 @@ from workbench.core.sizes import MAX_USER_ID, MAX_VERSION_CONSTRAINT
 from workbench.names import OBJECT_ID_PATTERN
 from workbench.server.auth import Guard
 from workbench.server.contract import error_responses, install_contract
+from workbench.server.memory import ReturnMemory
+from workbench.server.pages import HistoryPages
 from workbench.server.wire import ApiJSONResponse, RequestGuard, install_error_handlers, respond, use_object_id_paths
 
 ToolId = Annotated[str, Path(pattern=OBJECT_ID_PATTERN, description="The tool's ID (24 lowercase hex characters).")]
@@ -67,8 +69,10 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
     use_object_id_paths()  # /tool/test is never a tool id: routing knows ids, so a wrong method is a 405
     install_error_handlers(app)
     install_contract(app)
-    app.add_middleware(RequestGuard)
     guard = Guard(service, strict_limits)
+    app.add_middleware(HistoryPages, service=service, guard=guard)  # inside the RequestGuard: it reads what passed the door
+    app.add_middleware(RequestGuard)
+    app.add_middleware(ReturnMemory)  # outermost: it sees every request come and go
 
     def route(method: str, path: str, operation: str, status_code: int = 200, **extra: Any) -> Any:
         extra.setdefault("tags", ["Tool"])
@@ -118,13 +122,13 @@ def create_app(service: ServedApi, strict_limits: bool = False, background_index
     def get_invocations(
         organization: str, query: Annotated[InvocationListQuery, Query()], identity: Identity = Depends(guard("get-tool-invocations"))
     ) -> Response:
-        return respond(service.list_invocations(organization, query))
+        return Response(service.list_invocations_json(organization, query), media_type="application/json")
 
     @route("GET", "/v1/{organization}/tool/invocation/search", "search-tool-invocations", response_model=SearchInvocationsResponse)
     def search_invocations(
         organization: str, query: Annotated[SearchInvocationsParams, Query()], identity: Identity = Depends(guard("search-tool-invocations"))
     ) -> Response:
-        return respond(service.search_invocations(organization, query))
+        return Response(service.search_invocations_json(organization, query), media_type="application/json")
 
     @route("POST", "/v1/{organization}/tool/{tool_id:objectid}", "modify-tool", 204)
     def modify_tool(organization: str, tool_id: ToolId, body: ModifyToolRequest, identity: Identity = Depends(guard("modify-tool"))) -> Response:

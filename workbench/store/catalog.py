@@ -8,13 +8,17 @@ last synced offset of each segment are parsed and inserted, so a record appended
 deleted and rebuilt from the log; its ``generation`` changes when it is, so anything derived from
 its row numbers (the search index) knows to rebuild too.
 
+Each row also keeps its line's checksum, and whether the line is the record exactly as readers show
+it (``verbatim``), so a page can send those lines as they are, checked by their checksum instead of
+parsed and validated again.
+
 It is rebuilt by itself when it no longer matches the log or cannot be read:
 
 * a damaged database file (garbage, cut short): the file is replaced and filled from the log;
 * a segment that shrank, vanished, or whose bytes before the synced offset changed (cut, edited
   or replaced in place): each sync compares every segment's size and mtime with what it last
   saw, and where they changed, the last bytes it read, so an append costs one ``pread``;
-* a cataloged line that no longer parses when it is read.
+* a cataloged line that no longer parses, or no longer has its checksum, when it is read.
 
 A rebuild is one transaction: other readers see the old catalog or the new one. Lines that are
 not records are skipped and kept aside in the quarantine. A catalog of an older schema is replaced
@@ -28,22 +32,37 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from workbench.errors import DataDamaged, ServiceUnavailable
 from workbench.store.catalog_schema import COLUMN_COUNT, COLUMNS, META_TABLE, ROLL_UP, SCHEMA, SCHEMA_VERSION, row_of
-from workbench.store.invocations import InvocationLog, parse_line
+from workbench.store.connections import ConnectionPool, OpenConnection
+from workbench.store.invocations import SEGMENT_SUFFIX, InvocationLog, parse_line
 from workbench.store.locks import FileLock
 
 TAIL = 32  # bytes before a segment's synced offset that must not change
+READ_GAP = 16384  # lines at most this far apart in a segment are read in one go
 
 DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 T = TypeVar("T")
+
+
+class StoredLine(NamedTuple):
+    """Where one record's line is in the log, the line's checksum (CRC-32, newline included), and
+    whether its bytes are the record exactly as readers show it."""
+
+    segment: str
+    offset: int
+    length: int
+    crc: int
+    verbatim: bool
 
 
 def is_damage(error: sqlite3.DatabaseError) -> bool:
@@ -68,25 +87,14 @@ class InvocationCatalog:
     def __init__(self, path: Path, log: InvocationLog) -> None:
         self.path = path
         self.log = log
-        self._local = threading.local()  # one connection per thread: a server answers in many
+        self._pool = ConnectionPool(path, self._open)  # a server answers in many threads
+        self._sync_lock = threading.Lock()
+        self._synced_as_of = -1.0  # when the last completed catch-up began (monotonic)
 
     # -- the connection -----------------------------------------------------------------------
 
-    def connect(self) -> sqlite3.Connection:
-        """This thread's connection, reopened if another process replaced the file. The
-        connection's file stays open by descriptor too, so its inode number cannot be reused by
-        a replacement and a comparison of the two tells them apart."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            try:
-                if os.stat(self.path).st_ino == os.fstat(self._local.fd).st_ino:
-                    return conn
-            except FileNotFoundError:
-                pass
-            self.close()
-        return self._open()
-
-    def _open(self, retry: bool = True) -> sqlite3.Connection:
+    def _open(self, retry: bool = True) -> OpenConnection:
+        """A new connection, the schema in place; a damaged file is replaced (once)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -111,9 +119,8 @@ class InvocationCatalog:
                 self._replace(str(error), fd)
             finally:
                 os.close(fd)
-            return self.connect() if getattr(self._local, "conn", None) else self._open(retry=False)
-        self._local.conn, self._local.fd = conn, fd
-        return conn
+            return self._open(retry=False)
+        return OpenConnection(conn, fd)
 
     def _replace(self, reason: str, fd: int) -> None:
         """Start a fresh, empty file in place of the damaged one open at ``fd`` (the next sync
@@ -130,10 +137,12 @@ class InvocationCatalog:
         return FileLock(self.path.with_name(self.path.name + ".rebuild.lock"))
 
     def _start_fresh(self, reason: str) -> None:
-        self.close()
+        self._pool.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        self._note_rebuild(self._open(retry=False), reason)
+        fresh = self._open(retry=False)
+        self._note_rebuild(fresh.conn, reason)
+        self._pool.give_back(fresh)
 
     def replace(self, reason: str) -> int:
         """Throw the file away and build a new one from the log (for a file SQLite calls damaged
@@ -143,25 +152,23 @@ class InvocationCatalog:
         self.sync()
         return self.count()
 
-    def _guarded(self, work: Callable[[], T]) -> T:
-        """Run ``work``; if the database turns out damaged, replace it, catch up and run it again."""
-        try:
-            return work()
-        except sqlite3.DatabaseError as error:
-            if is_busy(error):
-                raise ServiceUnavailable("the invocation catalog is busy: another process has held it for 30 s; try again") from None
-            if not is_damage(error):
-                raise
-            if getattr(self._local, "conn", None) is None:  # even a fresh file failed to open
-                raise DataDamaged(self.path, f"it cannot be opened or replaced ({error})", self.log.directory.parent) from None
-            fd = os.dup(self._local.fd)  # keeps the damaged file's inode while it is compared
+    def _guarded(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` on a connection; if the database turns out damaged, replace it, catch up
+        and run it again."""
+        with self._pool.lease() as held:
             try:
-                self._replace(str(error), fd)
-            finally:
-                os.close(fd)
+                return work(held.conn)
+            except sqlite3.DatabaseError as error:
+                if is_busy(error):
+                    raise ServiceUnavailable("the invocation catalog is busy: another process has held it for 30 s; try again") from None
+                if not is_damage(error):
+                    raise
+                self._replace(str(error), held.fd)  # still open: its inode tells whether it was replaced meanwhile
+                held.close()
         try:
-            self._sync()
-            return work()
+            with self._pool.lease() as held:
+                self._sync(held.conn)
+                return work(held.conn)
         except sqlite3.DatabaseError as error:
             raise DataDamaged(self.path, f"it could not be rebuilt from the log ({error})", self.log.directory.parent) from None
 
@@ -177,27 +184,53 @@ class InvocationCatalog:
 
     @property
     def generation(self) -> str:
-        return self._guarded(lambda: self.connect().execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+        return self._guarded(lambda conn: conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
     # -- catching up with the log -------------------------------------------------------------
 
     def sync(self) -> int:
         """Catch up with the log (rebuilding first if it no longer matches); returns how many
-        records were added."""
-        return self._guarded(self._sync)
+        records were added.
+
+        Concurrent readers share the work: a catch-up that began after this call was made saw
+        every append finished before it, so one that has completed meanwhile answers for this
+        one too (a server's many threads check the log's segments once per wave, not each)."""
+        asked = time.monotonic()
+        with self._sync_lock:
+            if self._synced_as_of >= asked:
+                return 0
+            began = time.monotonic()
+            added = self._guarded(self._sync)
+            self._synced_as_of = began
+            return added
 
     def rebuild(self, reason: str) -> int:
         """Empty the catalog and fill it from the log again, in one transaction; returns how
         many records it holds."""
-        self._guarded(lambda: self._sync(rebuild=reason))
+        self._guarded(lambda conn: self._sync(conn, rebuild=reason))
         return self.count()
 
-    def _sync(self, rebuild: str | None = None) -> int:
-        conn = self.connect()
-        files = [(segment, segment.stat()) for segment in self.log.segments()]
+    def _segment_files(self) -> list[tuple[str, os.stat_result]]:
+        """The names of the log's segments with their stat, oldest first (one directory read)."""
+        found = []
+        try:
+            with os.scandir(self.log.directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith(SEGMENT_SUFFIX):
+                        try:
+                            found.append((entry.name, entry.stat()))
+                        except FileNotFoundError:
+                            continue  # removed meanwhile
+        except FileNotFoundError:
+            return []
+        return sorted(found)
+
+    def _sync(self, conn: sqlite3.Connection, rebuild: str | None = None) -> int:
+        named = self._segment_files()
         marks = {name: (size, mtime) for name, size, mtime in conn.execute("SELECT name, size, mtime_ns FROM segment_marks")}
-        if rebuild is None and marks == {segment.name: (st.st_size, st.st_mtime_ns) for segment, st in files}:
+        if rebuild is None and marks == {name: (st.st_size, st.st_mtime_ns) for name, st in named}:
             return 0  # nothing appended, cut or changed since the last sync
+        files = [(self.log.directory / name, st) for name, st in named]
         conn.execute("BEGIN IMMEDIATE")
         try:
             state = self._state(conn)  # another process may have synced meanwhile
@@ -266,11 +299,11 @@ class InvocationCatalog:
                 handle.seek(max(0, start - TAIL))
                 tail = handle.read(start - max(0, start - TAIL))
         for line in self.log.scan(segment, start):
-            problem = line.problem or self.log.problem(line.record)
+            problem, verbatim = self.log.examine(line)
             if problem:
                 damaged.append((line.offset, line.raw, problem))
             else:
-                rows.append(row_of(line.record, segment.name, line.offset, len(line.raw)))  # type: ignore[arg-type]
+                rows.append(row_of(line.record, segment.name, line, verbatim))  # type: ignore[arg-type]
             tail = (tail + line.raw)[-TAIL:]
             end = line.end
         self.log.quarantine.keep_lines(segment.name, damaged)
@@ -278,39 +311,72 @@ class InvocationCatalog:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def read(self, locations: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
-        """The records at (segment, offset, length), in that order.
+    def read(self, locations: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """The records at (segment, offset, length, ...), in that order, parsed and checked.
 
         If a line there is no longer the record that was cataloged (the log was changed in a way
         the sync could not see), the catalog is rebuilt from the log and this raises
         ``ServiceUnavailable``: asking again gets an answer from the rebuilt catalog.
         """
-        records = []
-        handles: dict[str, int] = {}
-        try:
-            for segment, offset, length in locations:
-                try:
-                    if segment not in handles:
-                        handles[segment] = os.open(self.log.directory / segment, os.O_RDONLY)
-                    record, problem = parse_line(os.pread(handles[segment], length, offset))
-                except FileNotFoundError:
-                    record, problem = None, "the segment is gone"
-                problem = problem or self.log.problem(record)
-                if problem:
-                    reason = f"the line cataloged at {segment} byte {offset:,} is no longer a record: {problem}"
-                    self.rebuild(reason)
-                    raise ServiceUnavailable(
-                        f"the invocation catalog did not match the log ({reason}); it was rebuilt from the log "
-                        f"and damaged lines were kept aside in {self.log.quarantine.lines_path}. Ask again."
-                    )
-                records.append(record)
-        finally:
-            for fd in handles.values():
+        return [self._record(location, raw) for location, raw in zip(locations, self._lines(locations))]
+
+    def read_lines(self, lines: Sequence[StoredLine]) -> list[bytes | dict[str, Any]]:
+        """Each record as its line's JSON bytes where the catalog marked it verbatim, else parsed
+        and checked as :meth:`read` gives it (for the caller to convert). Every line must still
+        have the checksum it was cataloged with; one that does not is handled as :meth:`read`
+        handles a line that is no longer a record."""
+        found: list[bytes | dict[str, Any]] = []
+        for line, raw in zip(lines, self._lines(lines)):
+            if raw is not None and zlib.crc32(raw) != line.crc:
+                self._out_of_step(f"the line cataloged at {line.segment} byte {line.offset:,} changed since (its checksum differs)")
+            found.append(raw[:-1] if raw is not None and line.verbatim else self._record(line, raw))
+        return found
+
+    def _lines(self, locations: Sequence[Sequence[Any]]) -> list[bytes | None]:
+        """The bytes at each (segment, offset, length, ...); None where the segment is gone.
+        Lines near each other in a segment (a page of the newest is one run) are read together."""
+        lines: list[bytes | None] = [None] * len(locations)
+        by_segment: dict[str, list[tuple[int, int, int]]] = {}
+        for index, (segment, offset, length, *_) in enumerate(locations):
+            by_segment.setdefault(segment, []).append((offset, length, index))
+        for segment, wanted in by_segment.items():
+            try:
+                fd = os.open(self.log.directory / segment, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                wanted.sort()
+                start = 0
+                while start < len(wanted):
+                    end, span_end = start + 1, wanted[start][0] + wanted[start][1]
+                    while end < len(wanted) and wanted[end][0] - span_end <= READ_GAP:
+                        span_end = max(span_end, wanted[end][0] + wanted[end][1])
+                        end += 1
+                    base = wanted[start][0]
+                    span = os.pread(fd, span_end - base, base)
+                    for offset, length, index in wanted[start:end]:
+                        lines[index] = span[offset - base:offset - base + length]
+                    start = end
+            finally:
                 os.close(fd)
-        return records  # type: ignore[return-value]
+        return lines
+
+    def _record(self, location: Sequence[Any], raw: bytes | None) -> dict[str, Any]:
+        record, problem = parse_line(raw) if raw is not None else (None, "the segment is gone")
+        problem = problem or self.log.problem(record)
+        if problem:
+            self._out_of_step(f"the line cataloged at {location[0]} byte {location[1]:,} is no longer a record: {problem}")
+        return record  # type: ignore[return-value]  # checked above
+
+    def _out_of_step(self, reason: str) -> NoReturn:
+        self.rebuild(reason)
+        raise ServiceUnavailable(
+            f"the invocation catalog did not match the log ({reason}); it was rebuilt from the log "
+            f"and damaged lines were kept aside in {self.log.quarantine.lines_path}. Ask again."
+        )
 
     def query(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        return self._guarded(lambda: self.connect().execute(sql, params).fetchall())
+        return self._guarded(lambda conn: conn.execute(sql, params).fetchall())
 
     def rows_after(self, seq: int, limit: int) -> list[tuple[Any, ...]]:
         """(seq, segment, offset, length) of records after ``seq``, in log order (for indexing)."""
@@ -330,9 +396,5 @@ class InvocationCatalog:
             seq = rows[-1][0]
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            os.close(self._local.fd)
-            self._local.conn = None
+        """Close the connections kept open between operations."""
+        self._pool.close()

@@ -1,7 +1,9 @@
 """What the invocation catalog holds: its tables and indexes, the row made from each record, and
 the hourly roll-up the statistics read.
 
-Each row carries the record's filter and sort columns, where its line is, and the facts that
+Each row carries the record's filter and sort columns, where its line is (with the line's checksum,
+and whether its bytes are the record exactly as the API shows it, so a page can send it as it is),
+and the facts that
 statistics are made of: when (milliseconds since the epoch, whatever the record's time zone),
 how long, how large the output, which exception, which mode. ``stats_hours`` adds them up per
 tool, version, hour, source type and mode as rows arrive (:data:`ROLL_UP`, in the same
@@ -12,10 +14,16 @@ percentiles and histograms walk the covering ``stats_*`` indexes, failures a par
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-SCHEMA_VERSION = 2  # 2: the statistics columns, their indexes and the hourly roll-up
+from workbench.store.invocations import LogLine
+
+SCHEMA_VERSION = 3
+"""2: the statistics columns, their indexes and the hourly roll-up; 3: each line's checksum and
+verbatim mark (a branch's schema 2 had those without the statistics: any other version is replaced
+and rebuilt from the log when the catalog is opened)."""
 HOUR_MS = 3_600_000
 THRESHOLD = 5_000  # the persistence threshold (core.persistence) the roll-up counts outputs against
 LIMIT = 20_000  # the output limit (core.running)
@@ -38,6 +46,7 @@ CREATE TABLE IF NOT EXISTS invocations (
     sim_run_id TEXT,
     succeeded INTEGER,
     segment TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+    crc INTEGER NOT NULL, verbatim INTEGER NOT NULL,
     created_ms INTEGER,
     duration_ms INTEGER,
     output_chars INTEGER,
@@ -64,7 +73,7 @@ CREATE TABLE IF NOT EXISTS stats_hours (
 )
 
 COLUMNS = (
-    "id, org_id, created_at, tool_id, major, minor, patch, source_type, conversation_id, sim_run_id, succeeded, segment, offset, length, "
+    "id, org_id, created_at, tool_id, major, minor, patch, source_type, conversation_id, sim_run_id, succeeded, segment, offset, length, crc, verbatim, "
     "created_ms, duration_ms, output_chars, exception_type, mode"
 )
 COLUMN_COUNT = COLUMNS.count(",") + 1
@@ -119,8 +128,9 @@ def output_chars(status: dict[str, Any]) -> int | None:
     return None
 
 
-def row_of(record: dict[str, Any], segment: str, offset: int, length: int) -> tuple[Any, ...]:
-    """The catalog row of a record found at (segment, offset, length), in :data:`COLUMNS` order."""
+def row_of(record: dict[str, Any], segment: str, line: LogLine, verbatim: bool) -> tuple[Any, ...]:
+    """The catalog row of a record read from ``line`` of ``segment``, in :data:`COLUMNS` order;
+    ``verbatim``: the line's bytes are the record exactly as the API shows it."""
     version = record.get("tool_version") or {}
     source = record.get("invocation_source") or {}
     status = record.get("invocation_status") or {}
@@ -139,8 +149,10 @@ def row_of(record: dict[str, Any], segment: str, offset: int, length: int) -> tu
         source.get("simulation_unit_test_set_run_id"),
         1 if status.get("succeeded") else 0,
         segment,
-        offset,
-        length,
+        line.offset,
+        len(line.raw),
+        zlib.crc32(line.raw),
+        1 if verbatim else 0,
         epoch_ms(record["created_at"]),
         duration if isinstance(duration, int) else None,
         output_chars(status),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbench.settings import DataPaths
 from workbench.store.catalog import InvocationCatalog
-from workbench.store.invocations import InvocationLog, RecordCheck
+from workbench.store.invocations import InvocationLog, RecordCheck, RecordShown
 from workbench.store.metadata import MetadataStore
 from workbench.store.quarantine import Quarantine
 from workbench.store.secrets import SecretStore
@@ -24,14 +24,15 @@ class DataDirectory:
     catalog_path: Path
 
     @classmethod
-    def at(cls, paths: DataPaths, record_check: RecordCheck | None = None) -> DataDirectory:
-        """The stores under ``paths``; ``record_check`` as for :class:`InvocationLog` (give the
-        one the service's log has, so the check and the catalog agree on what a record is)."""
+    def at(cls, paths: DataPaths, record_check: RecordCheck | None = None, record_shown: RecordShown | None = None) -> DataDirectory:
+        """The stores under ``paths``; ``record_check`` and ``record_shown`` as for
+        :class:`InvocationLog` (give the ones the service's log has, so the check and the catalog
+        agree on what a record is, and a rebuilt catalog still marks the lines sent as stored)."""
         return cls(
             home=paths.home,
             metadata=MetadataStore(paths.metadata, paths.metadata_lock),
             secrets=SecretStore(paths.secrets),
-            log=InvocationLog(paths.invocations, Quarantine(paths.quarantine), record_check),
+            log=InvocationLog(paths.invocations, Quarantine(paths.quarantine), record_check, record_shown),
             catalog_path=paths.catalog,
         )
 

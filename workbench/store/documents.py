@@ -44,6 +44,15 @@ def _may_hold_surrogates(text: str) -> bool:
     return "\\ud" in text or "\\uD" in text
 
 
+def holds_lone_surrogate(raw: bytes) -> bool:
+    """Whether the JSON text ``raw`` holds a lone surrogate, which :func:`parse` reads back as
+    U+FFFD (a surrogate pair, as ``json.dumps`` writes any character beyond U+FFFF, is fine)."""
+    if b"\\ud" not in raw and b"\\uD" not in raw:
+        return False
+    value = json.loads(raw)
+    return bool(scrub(value) != value)
+
+
 def parse(raw: bytes) -> Any:
     """Strict UTF-8 JSON, lone surrogates replaced. Raises ``ValueError`` saying what is wrong."""
     if not raw.strip():

@@ -1,7 +1,9 @@
 """The questions the workbench asks of the invocation catalog, with their SQL.
 
 The catalog (``catalog.py``) keeps itself in step with the log; this module knows how to find a
-filtered, sorted page in it, count it, and locate records by id or by search hit.
+filtered, sorted page in it, count it, and locate records by id or by search hit, and how to read
+them: parsed (:meth:`InvocationQueries.records`) or, for a page sent as JSON, as their stored lines
+(:meth:`InvocationQueries.lines`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.store.catalog import InvocationCatalog
+from workbench.store.catalog import InvocationCatalog, StoredLine
 
-Location = tuple[str, int, int]
-"""(segment, offset, length) of one record's line in the log."""
+LINE = "segment, offset, length, crc, verbatim"
+"""The columns of a :class:`StoredLine`."""
 VersionKey = tuple[int, int, int]
 
 SORT_COLUMNS = {
@@ -100,32 +102,37 @@ class InvocationQueries:
         rows = self.catalog.query("SELECT DISTINCT major, minor, patch FROM invocations WHERE org_id = ? AND tool_id = ?", [org_id, tool_id])
         return [(int(a), int(b), int(c)) for a, b, c in rows if a is not None]
 
-    def page(self, where: InvocationFilter, sort: Sequence[tuple[str, bool]], limit: int, offset: int) -> tuple[list[Location], bool]:
+    def page(self, where: InvocationFilter, sort: Sequence[tuple[str, bool]], limit: int, offset: int) -> tuple[list[StoredLine], bool]:
         """One page of locations in the given order (API sort key, descending), newest first by
         default; and whether more follow."""
         self.catalog.sync()
         sql, params = where.where()
         keys = list(sort) or [("created_at", True)]
         order = ", ".join(f"{self._sort_sql[key]} {'DESC' if descending else 'ASC'}" for key, descending in keys) + ", seq DESC"
-        rows = self.catalog.query(f"SELECT segment, offset, length FROM invocations WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit + 1, offset])
-        return [(r[0], r[1], r[2]) for r in rows[:limit]], len(rows) > limit
+        rows = self.catalog.query(f"SELECT {LINE} FROM invocations WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit + 1, offset])
+        return [StoredLine(*row) for row in rows[:limit]], len(rows) > limit
 
     def count(self, where: InvocationFilter) -> int:
         self.catalog.sync()
         sql, params = where.where()
         return int(self.catalog.query(f"SELECT COUNT(*) FROM invocations WHERE {sql}", params)[0][0])
 
-    def locate(self, org_id: str, invocation_id: str) -> Location | None:
+    def locate(self, org_id: str, invocation_id: str) -> StoredLine | None:
         self.catalog.sync()
-        rows = self.catalog.query("SELECT segment, offset, length FROM invocations WHERE org_id = ? AND id = ?", [org_id, invocation_id])
-        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+        rows = self.catalog.query(f"SELECT {LINE} FROM invocations WHERE org_id = ? AND id = ?", [org_id, invocation_id])
+        return StoredLine(*rows[0]) if rows else None
 
-    def locate_seqs(self, seqs: Iterable[int]) -> dict[int, Location]:
+    def locate_seqs(self, seqs: Iterable[int]) -> dict[int, StoredLine]:
         wanted = list(seqs)
         if not wanted:
             return {}
-        rows = self.catalog.query(f"SELECT seq, segment, offset, length FROM invocations WHERE seq IN ({','.join('?' * len(wanted))})", wanted)
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        rows = self.catalog.query(f"SELECT seq, {LINE} FROM invocations WHERE seq IN ({','.join('?' * len(wanted))})", wanted)
+        return {row[0]: StoredLine(*row[1:]) for row in rows}
 
-    def records(self, locations: list[Location]) -> list[dict[str, Any]]:
-        return self.catalog.read(locations)
+    def records(self, lines: Sequence[StoredLine]) -> list[dict[str, Any]]:
+        """The records, parsed and checked."""
+        return self.catalog.read(lines)
+
+    def lines(self, lines: Sequence[StoredLine]) -> list[bytes | dict[str, Any]]:
+        """Each record's stored JSON where it is shown as stored, else the record to convert."""
+        return self.catalog.read_lines(lines)

@@ -41,6 +41,7 @@ class LogLine:
 
 
 RecordCheck = Callable[[dict[str, Any]], "str | None"]  # a record -> what is wrong with it, or None
+RecordShown = Callable[[dict[str, Any]], bool]  # a valid record -> whether readers show it exactly as stored
 
 
 def record_problem(record: dict[str, Any]) -> str | None:
@@ -68,13 +69,18 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
 class InvocationLog:
     """The append-only log of invocation records of one data directory."""
 
-    def __init__(self, directory: Path, quarantine: Quarantine | None = None, record_check: RecordCheck | None = None) -> None:
+    def __init__(
+        self, directory: Path, quarantine: Quarantine | None = None, record_check: RecordCheck | None = None, record_shown: RecordShown | None = None
+    ) -> None:
         """``record_check`` adds to :func:`record_problem` what the caller requires of a record
         (the service: that it validates as its model); a line failing it is treated as damaged
-        by the catalog, its readers and the health check alike."""
+        by the catalog, its readers and the health check alike. ``record_shown`` says of a
+        record that passes it whether the caller shows it exactly as stored (the service: its
+        model's JSON is the record), so its line can be sent as it is (see :meth:`verbatim`)."""
         self.directory = directory
         self.quarantine = quarantine or Quarantine(directory.parent / "quarantine")
         self.record_check = record_check
+        self.record_shown = record_shown
         self._lock_path = directory / ".append.lock"
 
     def problem(self, record: dict[str, Any] | None) -> str | None:
@@ -88,6 +94,23 @@ class InvocationLog:
             except Exception as error:  # a check that fails is a problem it found, said plainly
                 problem = f"{type(error).__name__}: {error}"
         return problem
+
+    def examine(self, line: LogLine) -> tuple[str | None, bool]:
+        """What keeps a line from being listed (or None), and whether its bytes are the record
+        exactly as readers show it: not one they convert (``record_shown`` says no: an older
+        workbench's source, a field it lacks), nor one whose text holds a lone surrogate (read
+        back replaced). Only a log that checks its records can say a line is shown as stored; such
+        a line passes the check by construction, so the common case validates once."""
+        if line.problem is not None or line.record is None:
+            return line.problem or "it is not a record", False
+        shown = (
+            self.record_check is not None
+            and self.record_shown is not None
+            and record_problem(line.record) is None
+            and not documents.holds_lone_surrogate(line.raw)
+            and self.record_shown(line.record)
+        )
+        return (None, True) if shown else (self.problem(line.record), False)
 
     def segment_for(self, created_at: datetime) -> Path:
         return self.directory / f"{created_at.strftime('%Y-%m-%d')}{SEGMENT_SUFFIX}"

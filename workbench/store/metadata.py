@@ -18,6 +18,7 @@ Every commit is also kept as a generation (see :mod:`workbench.store.generations
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,16 @@ class MetadataStore:
     def load(self) -> dict[str, Any]:
         """The stored tables; ``{}`` for a new data directory. Raises ``DataDamaged``."""
         return self.generations.load_live(documents.check_tables) or {}
+
+    def stamp(self) -> tuple[int, int, int] | None:
+        """(inode, mtime in ns, size) of the live file, None if there is none yet. Every commit
+        replaces the file, so the stamp changes with each one: what a reader derived from a
+        snapshot holds while the stamp is the same (taken before the snapshot is read)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     @contextmanager
     def read(self) -> Iterator[TinyDB]:

@@ -174,6 +174,10 @@ class Metadata:
     def __init__(self, store: MetadataStore) -> None:
         self.store = store
 
+    def stamp(self) -> tuple[int, int, int] | None:
+        """Changes with every commit (see :meth:`MetadataStore.stamp`)."""
+        return self.store.stamp()
+
     @contextmanager
     def read(self) -> Iterator[MetadataView]:
         """A consistent snapshot; changes made to it are discarded."""

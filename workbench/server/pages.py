@@ -1,0 +1,103 @@
+"""The history pages (list and search) at the machine's speed.
+
+For each request FastAPI finds the route, solves its dependencies (the query model field by field,
+the guard's headers) and hops to a worker thread; for a page of history that costs more than
+reading the page. In front of the application, :class:`HistoryPages` answers a GET of a page
+that succeeds directly: the query validated as the route's own model, the caller identified by
+the route's own guard, the service's JSON sent as it comes.
+
+Anything else goes on to the application's route, which answers it as it always has: a query
+that does not validate, credentials that do not pass, any error of the service, and every request
+when strict rate limits are on (they add headers). So this changes how fast a page is answered,
+never what it says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, get_origin
+
+import anyio
+import anyio.to_thread
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import QueryParams
+
+from workbench.core.api import ServedApi
+from workbench.core.invocation_list import InvocationListQuery
+from workbench.core.requests import SearchInvocationsParams
+from workbench.errors import WorkbenchError
+from workbench.server.auth import Guard
+from workbench.server.wire import Receive, Scope, Send
+
+PAGE_PATH = re.compile(r"^/v1/(?P<organization>[^/]+)/tool/invocation(?P<search>/search)?$")
+PAGE_THREADS = 4
+"""Threads that read pages at once: enough to keep two cores busy (the search engine and SQLite
+work outside the GIL); more would only add memory per thread and contention for the GIL."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One of the two pages: its operation, its query model, and the service's JSON of it."""
+
+    operation: str
+    model: type[BaseModel]
+    answer: Callable[[str, Any], bytes]
+    lists: frozenset[str]  # the query's fields that take repeated parameters
+
+
+def _page(operation: str, model: type[BaseModel], answer: Callable[[str, Any], bytes]) -> Page:
+    lists = frozenset(name for name, field in model.model_fields.items() if get_origin(field.annotation) is list)
+    return Page(operation, model, answer, lists)
+
+
+class HistoryPages:
+    """ASGI middleware: answers the list and search pages that succeed; defers the rest."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any], service: ServedApi, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+        self.threads = anyio.CapacityLimiter(PAGE_THREADS)
+        self.pages = {
+            False: _page("get-tool-invocations", InvocationListQuery, service.list_invocations_json),
+            True: _page("search-tool-invocations", SearchInvocationsParams, service.search_invocations_json),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = PAGE_PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "GET" and self.guard.limiter is None else None
+        body = await anyio.to_thread.run_sync(self._answer, scope, found, limiter=self.threads) if found else None
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def _answer(self, scope: Scope, found: re.Match[str]) -> bytes | None:
+        """The page's body, or None to leave the request to the application's route."""
+        page = self.pages[bool(found.group("search"))]
+        params = QueryParams(scope.get("query_string", b""))
+        values: dict[str, Any] = {}
+        for name in page.model.model_fields:  # as FastAPI reads a query model: lists only when given
+            if name in page.lists:
+                if given := params.getlist(name):
+                    values[name] = given
+            elif (value := params.get(name)) is not None:
+                values[name] = value
+        headers: dict[bytes, bytes] = {}
+        for key, value in scope.get("headers", []):
+            if key in (b"authorization", b"x-org-id"):
+                headers.setdefault(key, value)  # the first, as the route's header parameters take it
+        organization = found.group("organization")
+        try:
+            query = page.model.model_validate(values)
+            self.guard.identify(page.operation, organization, _text(headers.get(b"authorization")), _text(headers.get(b"x-org-id")))
+            return page.answer(organization, query)
+        except (ValidationError, WorkbenchError):
+            return None
+        except Exception:  # noqa: BLE001 - the route meets it again and answers it as an internal error
+            return None
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
