@@ -39,11 +39,16 @@ uvicorn.run(create_app(service), host="127.0.0.1", port=int(sys.argv[2]), log_le
 """
 TRIVIAL = """
 import sys, uvicorn
-from fastapi import FastAPI
+from pathlib import Path
+from fastapi import FastAPI, Response
 app = FastAPI()
+PAGE = Path(sys.argv[1], "bench-page.json").read_bytes()  # a history page of 100, as the server sent it
 @app.get("/ping")
 def ping() -> dict:
     return {"ok": True}
+@app.get("/page")
+def page() -> Response:
+    return Response(PAGE, media_type="application/json")
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
@@ -123,12 +128,12 @@ def main() -> None:
     key = service.create_api_key("acme", "bench", role="viewer")
 
     api, api_url = start(SERVER, home)
-    trivial, trivial_url = start(TRIVIAL, home)
     before, before_url = (None, "")
     if args.before:  # its own copy of the data: another version may keep its catalog differently
         shutil.rmtree(home.with_name(home.name + "-before"), ignore_errors=True)
         shutil.copytree(home, home.with_name(home.name + "-before"))
         before, before_url = start(SERVER, home.with_name(home.name + "-before"), args.before)
+    trivial: subprocess.Popen[bytes] | None = None
     try:
 
         def auth_for(url: str) -> dict[str, str]:
@@ -136,10 +141,15 @@ def main() -> None:
             return {"Authorization": f"Bearer {signed['id_token']}"}
 
         auth = auth_for(api_url)
+        while (page := httpx.get(api_url + PAGE, headers=auth, timeout=600)).status_code == 503:
+            time.sleep(1)
+        (home / "bench-page.json").write_bytes(page.content)
+        trivial, trivial_url = start(TRIVIAL, home)
         cases = {
             "history page of 100": (api_url, PAGE, auth),
             "search 'order' (output, logs)": (api_url, SEARCH, auth),
             "trivial FastAPI GET": (trivial_url, "/ping", {}),
+            "trivial GET of the page's bytes": (trivial_url, "/page", {}),
         }
         if before:
             before_auth = auth_for(before_url)
@@ -164,9 +174,10 @@ def main() -> None:
             print(f"  {label} RSS right after the load {loaded[proc.pid]:.0f} MB, idle 2 s later {rss_mb(proc.pid):.0f} MB")
         print(f"  trivial FastAPI server RSS {rss_mb(trivial.pid):.0f} MB")
     finally:
-        for proc in (api, trivial, *([before] if before else [])):
-            proc.terminate()
-            proc.wait(10)
+        for proc in (api, trivial, before):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
 
 
 if __name__ == "__main__":

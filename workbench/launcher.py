@@ -202,8 +202,16 @@ def _umask() -> int:
 
 
 def main() -> None:
-    """Run `workbench ARGS`: on the command server when it may and one answers, else here."""
-    argv = sys.argv[1:]
+    """Run `workbench ARGS`: on the command server when it may and one answers, else here. Ctrl-C
+    at any moment, even while the command is still being loaded, ends it as `error: aborted`."""
+    try:
+        _main(sys.argv[1:])
+    except KeyboardInterrupt:
+        sys.stderr.write("error: aborted\n")
+        sys.exit(1)
+
+
+def _main(argv: list[str]) -> None:
     if served_command(argv):
         key = fingerprint()
         path = socket_path(key)

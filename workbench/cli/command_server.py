@@ -222,8 +222,9 @@ def _run(argv: list[str]) -> int:
         code: Any = 0
     except SystemExit as exit_:
         code = exit_.code
-    except KeyboardInterrupt:
-        code = 128 + signal.SIGINT
+    except KeyboardInterrupt:  # Ctrl-C before the command line took over: as the launcher says it
+        sys.stderr.write("error: aborted\n")
+        code = 1
     except BaseException:  # noqa: BLE001 - an uncaught error ends a command as it would end the interpreter
         traceback.print_exc()
         code = 1
