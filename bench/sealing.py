@@ -59,7 +59,11 @@ def measure(runtime: str, runs: int) -> dict[str, float]:
             one = timings(lambda: invoke(REQUEST), runs)
             parallel = timings(lambda: invoke(ten), max(10, runs // 10))
         finally:
-            purge = getattr(service.workspace.runtimes.default, "purge", None)
+            if hasattr(service, "workspace"):
+                runner = service.workspace.runtimes.default
+            else:  # before the core redesign
+                runner = service.ctx.runner
+            purge = getattr(runner, "purge", None)
             if purge:
                 purge()
     return {"publish": publish, "first": first, "p50": statistics.median(one), "p95": percentile(one, 0.95), "ten": statistics.median(parallel)}
