@@ -109,8 +109,12 @@ def test_a_line_changed_behind_the_catalogs_back_is_never_sent(served: Running, 
     assert changed != data and len(changed) == len(data)
     segment.write_bytes(changed)
     os.utime(segment, ns=(before.st_atime_ns, before.st_mtime_ns))
-    with pytest.raises(ServiceUnavailable, match="checksum"):
-        service.list_invocations_json("acme", {"limit": 100})
+    try:
+        body = service.list_invocations_json("acme", {"limit": 100})
+    except ServiceUnavailable as error:  # this call met the changed line first
+        assert "checksum" in str(error)
+    else:  # the server's indexer, reading the same lines, met it first: the catalog was rebuilt without it
+        assert b'"succeeded":null' not in body and len(json.loads(body)["tool_invocations"]) == 19
     with sign_in(served.url, service) as client:  # the rebuilt catalog left the changed line aside
         page = client.get("/v1/acme/tool/invocation", params={"limit": 100})
         assert page.status_code == 200 and len(page.json()["tool_invocations"]) == 19

@@ -72,19 +72,26 @@ def app_for(service: ToolService, tmp_path: Path, org: str = "acme") -> Workbenc
 def steady(*keys: str, then=None):
     """Press keys, wait for every worker, stop cursors blinking."""
 
+    def unblink(pilot) -> None:
+        # From the start, not just before the picture: a text area caches each line it draws, and a
+        # line drawn in a blink's dark phase would be shown again once blinking stops.
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            if isinstance(widget, (Input, TextArea)):
+                widget.cursor_blink = False
+
     async def run_before(pilot) -> None:
+        unblink(pilot)
         await pilot.app.workers.wait_for_complete()
         for key in keys:
             await pilot.press(key)
+            unblink(pilot)
             await pilot.pause()
             await pilot.app.workers.wait_for_complete()
         if then:
             await then(pilot)
             await pilot.pause()
             await pilot.app.workers.wait_for_complete()
-        for widget in pilot.app.screen.query("Input, TextArea"):
-            if isinstance(widget, (Input, TextArea)):
-                widget.cursor_blink = False
+        unblink(pilot)
         await pilot.pause()
 
     return run_before

@@ -16,11 +16,11 @@ from textual.widgets import Checkbox, DataTable, Input, Static
 from workbench.core.events import ToolsChanged, VersionPublished, VersionsDeprecated
 from workbench.errors import WorkbenchError
 from workbench.tui.commands import PaletteCommand
-from workbench.tui.widgets.activity import ActivityLoaded, activity_cell
 from workbench.tui.messages import FollowsWorkbench, WorkbenchChanged
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.sizes import WIDE
 from workbench.tui.text import plural
+from workbench.tui.widgets.activity import ActivityLoaded, activity_cell
 from workbench.tui.widgets.dialogs import Field, FormDialog, confirm_then
 from workbench.tui.widgets.tables import TableView
 
@@ -32,6 +32,11 @@ if TYPE_CHECKING:  # the tools arrive from a worker; the screen paints before th
 
 WIDE_COLUMNS = ("Name", "Versions", "State", "Activity (14 d)", "Tags", "Env vars", "Description")
 NARROW_COLUMNS = ("Name", "Versions", "Activity (14 d)", "Description")
+MAX_COLUMN_WIDTH = 40
+
+
+def cell_width(cell: str | Text) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
 
 
 class ToolsLoaded(Message):
@@ -175,23 +180,31 @@ class ToolsScreen(FollowsWorkbench, WorkbenchScreen):
         selected = table.selected_key()
         self.wide = self.size.width >= WIDE
         labels = WIDE_COLUMNS if self.wide else NARROW_COLUMNS
-        if [str(column.label) for column in table.ordered_columns] == list(labels):
-            table.clear()  # same columns: keep them (rebuilding them between refreshes loses the widths)
-        else:
-            table.clear(columns=True)
-            table.add_columns(*labels)
+        cells = {tool.id: self.row_cells(tool) for tool in self.tools}
+        table.clear(columns=True)
+        # Widths fit every tool, shown or filtered out: columns stay put while the filter changes,
+        # and the table looks the same however many refreshes led to it. The last one takes the rest.
+        for index, label in enumerate(labels):
+            if index == len(labels) - 1:
+                table.add_column(label)
+            else:
+                widest = max((cell_width(row[index]) for row in cells.values()), default=0)
+                table.add_column(label, width=min(MAX_COLUMN_WIDTH, max(len(label), widest)))
         shown = self.shown_tools()
         for tool in shown:
-            versions = str(len(self.active_versions.get(tool.id, [])))
-            if self.wide:
-                env = ", ".join([*tool.envvars, *(f"{n}🔒" for n in tool.secret_envvars)])
-                table.add_row(tool.name, versions, "deprecated" if tool.deprecated else "active", self.activity_of(tool), tags_text(tool), env, tool.description, key=tool.id)
-            else:
-                table.add_row(tool.name, "deprecated" if tool.deprecated else versions, self.activity_of(tool), tool.description, key=tool.id)
+            table.add_row(*cells[tool.id], key=tool.id)
         if selected and any(t.id == selected for t in shown):
             table.move_cursor(row=table.get_row_index(selected))
         view.say_when_empty(self.empty_hint() if self.loaded else "Loading …")
         self.show_count(shown)
+
+    def row_cells(self, tool: ToolInstance) -> tuple[str | Text, ...]:
+        """A tool's row in the current layout."""
+        versions = str(len(self.active_versions.get(tool.id, [])))
+        if self.wide:
+            env = ", ".join([*tool.envvars, *(f"{n}🔒" for n in tool.secret_envvars)])
+            return (tool.name, versions, "deprecated" if tool.deprecated else "active", self.activity_of(tool), tags_text(tool), env, tool.description)
+        return (tool.name, "deprecated" if tool.deprecated else versions, self.activity_of(tool), tool.description)
 
     def activity_of(self, tool: ToolInstance) -> Text:
         if self.activity is None:
