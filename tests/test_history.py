@@ -161,3 +161,17 @@ def test_cli_history(run_cli, service: ToolService, history) -> None:
     assert code == 0 and f"of {service.count_invocations('acme', {'tool_id': [history['order_status']], 'version': ['>=2'], 'succeeded': False}):,}" in out
     code, _, err = run_cli("history", "--org", "acme", "--tool", "order_status", "--tool", "crm_account", "--version", ">=1")
     assert code == 1 and "same number of times" in err
+
+
+def test_a_version_filter_lists_what_another_process_recorded_a_moment_ago(service: ToolService, settings, clock) -> None:
+    """The versions a filter matches are read after the catalog has caught up with the log, as
+    the page itself is: what another process (or this server's own invoke) recorded since this
+    process last looked is listed at once, not after a background catch-up."""
+    assert service.list_invocations("acme", {}).tool_invocations == []  # looked: caught up with an empty log
+    other = ToolService(settings, clock=clock)  # another process writing the same data directory
+    order = generate_invocations(other, "acme", 40, seed=5)["order_status"]
+    records = [r for r in all_records(service) if r["tool_id"] == order]
+    assert records
+    got = service.list_invocations("acme", {"tool_id": [order], "version": [">=0"], "limit": 100})
+    assert {inv.id for inv in got.tool_invocations} == {r["id"] for r in records}
+    assert service.count_invocations("acme", {"tool_id": [order], "version": [">=0"]}) == len(records)

@@ -98,7 +98,9 @@ class InvocationQueries:
     _sort_sql: dict[str, str] = field(default_factory=lambda: dict(SORT_COLUMNS))
 
     def versions_present(self, org_id: str, tool_id: str) -> list[VersionKey]:
-        """The versions of a tool that have invocations recorded."""
+        """The versions of a tool that have invocations recorded, the log's latest included (a
+        version filter made from an older view would leave out what was just recorded)."""
+        self.catalog.sync()
         rows = self.catalog.query("SELECT DISTINCT major, minor, patch FROM invocations WHERE org_id = ? AND tool_id = ?", [org_id, tool_id])
         return [(int(a), int(b), int(c)) for a, b, c in rows if a is not None]
 
