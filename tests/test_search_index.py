@@ -5,6 +5,7 @@ the background indexer."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -21,7 +22,13 @@ import pytest
 from search_history import append_special, make_record, open_catalog
 
 from workbench.core.service import ToolService
-from workbench.search import Indexer, IndexUnusable, SearchFilters, SearchIndex, SearchRequest
+from workbench.search import (
+    Indexer,
+    IndexUnusable,
+    SearchFilters,
+    SearchIndex,
+    SearchRequest,
+)
 from workbench.settings import Settings
 from workbench.store.invocations import InvocationLog
 from workbench.synthetic import generate_invocations
@@ -98,6 +105,10 @@ def test_a_missing_damaged_or_outdated_index_is_rebuilt_with_the_same_answers(ho
     fresh.rebuild()
     assert answers(fresh) == expected
     fresh.close()
+    # Files are damaged in place below, as a crash or a disk would: nothing of this process may
+    # still map them then (an engine let go but not yet collected would read a truncated file).
+    del index, fresh
+    gc.collect()
 
     data = home / "index" / "search" / json.loads((home / "index" / "search" / "meta.json").read_text())["data"]
     for path in data.rglob("*"):
