@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,15 @@ from whoosh.query import Or as WOr
 
 from workbench.search.engine import Engine, EngineDamaged, EngineWriter, SearchFilters
 from workbench.search.fields import FILTER_FIELDS, TEXT_FIELDS
-from workbench.search.syntax import And, Everything, Match, Node, Not, Or, split_negatives
+from workbench.search.syntax import (
+    And,
+    Everything,
+    Match,
+    Node,
+    Not,
+    Or,
+    split_negatives,
+)
 from workbench.search.tokens import tokenize
 
 
@@ -58,6 +67,9 @@ class SharedTokenizer(Tokenizer):
 _tokenize = tokenize  # the parameter named ``tokenize`` shadows it inside __call__
 PARTITION_SIZE = 10_000
 MARKER = "whoosh-partitions.json"
+
+
+REOPEN_ATTEMPTS = 4
 
 
 def _schema() -> Schema:
@@ -156,16 +168,29 @@ class WhooshEngine(Engine):
         return sorted(int(p.name[1:]) for p in found)
 
     def refresh(self) -> None:
+        """Reopen the partitions another commit changed. A commit of another process replaces
+        the table of contents and merged segments' files while this one reads them: a file gone
+        between listing and opening is read again, a few times, before the index is called damaged."""
         with self._lock:
-            for number in self._numbers():
-                searcher = self._searchers.get(number)
-                if searcher is not None and _guarded(searcher.up_to_date):
-                    continue
-                # Reopened rather than Searcher.refresh(), which can fail when a concurrent
-                # commit merged the segments it holds.
-                self._searchers[number] = _guarded(self._partition_index(number).searcher)
-                if searcher is not None:
-                    searcher.close()
+            for attempt in range(REOPEN_ATTEMPTS):
+                try:
+                    self._reopen_changed()
+                    return
+                except (OSError, EngineDamaged) as error:
+                    if attempt == REOPEN_ATTEMPTS - 1:
+                        raise error if isinstance(error, EngineDamaged) else EngineDamaged(f"Whoosh failed reading the index ({error})") from None
+                    time.sleep(0.02 * (attempt + 1))
+
+    def _reopen_changed(self) -> None:
+        for number in self._numbers():
+            searcher = self._searchers.get(number)
+            if searcher is not None and _guarded(searcher.up_to_date):
+                continue
+            # Reopened rather than Searcher.refresh(), which can fail when a concurrent
+            # commit merged the segments it holds.
+            self._searchers[number] = _guarded(self._partition_index(number).searcher)
+            if searcher is not None:
+                searcher.close()
 
     def max_seq(self) -> int:
         with self._lock:
