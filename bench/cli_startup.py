@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import extract_revision
+
 ROOT = Path(__file__).resolve().parent.parent
 ORG = "bench"
 INPUT = '{"order_id": "A-1001"}'
@@ -136,10 +138,7 @@ def main() -> None:
     }
     try:
         if args.before:
-            before = tmp / "before"
-            before.mkdir()
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before, "workbench"], capture_output=True, check=True)
-            subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+            before = extract_revision(ROOT, args.before, tmp / "before", "workbench")
             old = {**env, "PYTHONPATH": str(before)}
             cases.update({
                 "before: workbench --help": ([*workbench, "--help"], old, None),

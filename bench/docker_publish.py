@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from measure import extract_revision
+
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "HEAD~1"
 
@@ -69,8 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     before = Path(tempfile.mkdtemp(prefix="workbench-before-"))
     try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        extract_revision(ROOT, args.before, before)
         variants = {"docker, this code": (ROOT, "docker"), f"docker, {args.before}": (before, "docker"), "process, this code": (ROOT, "process")}
         times: dict[str, list[float]] = {name: [] for name in variants}
         for round_number in range(args.rounds):

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import percentile, timings
+from measure import extract_revision, percentile, timings
 
 BEFORE = "a63728b"  # the last commit whose runs were not sealed
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,8 +119,7 @@ def main() -> None:
         return
     before = Path(tempfile.mkdtemp(prefix="workbench-before-"))
     try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        extract_revision(ROOT, args.before, before)
         print(f"warm invocation of order_status through the service; {args.runs} runs; before = {args.before}")
         print(f"{'runtime':8} {'variant':9} {'publish':>9} {'first':>8} {'p50':>8} {'p95':>8} {'10 inputs':>10} {'10 vs 1':>8}")
         for runtime in args.runtimes:

@@ -28,6 +28,8 @@ import termios
 import time
 from pathlib import Path
 
+from measure import extract_revision
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS, COLUMNS = 36, 120
 F3 = b"\x1bOR"
@@ -109,10 +111,7 @@ def main() -> None:
             "workbench, in its own process": (app, {**env, "WORKBENCH_COMMAND_SERVER": "0"}, steps),
         }
         if args.before:
-            before = Path(tmp) / "before"
-            before.mkdir()
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.before, "workbench"], capture_output=True, check=True)
-            subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+            before = extract_revision(ROOT, args.before, Path(tmp) / "before", "workbench")
             cases[f"before ({args.before})"] = (app, {**env, "PYTHONPATH": str(before)}, steps)
         cases["a minimal Textual app with a table"] = ([sys.executable, "-c", MINIMAL], env, [(b"tool_5", None)])
         figures: dict[str, list[list[float]]] = {name: [] for name in cases}
