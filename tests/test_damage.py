@@ -373,24 +373,15 @@ def test_a_secret_value_missing_from_a_readable_file_comes_back_from_a_kept_copy
 
 
 def test_a_record_check_given_to_the_log_decides_for_catalog_readers_and_health_alike(home: Path) -> None:
-    from pydantic import ValidationError
-
+    from workbench.core.context import invocation_problem  # the check the service passes: its own model
     from workbench.core.models import ToolInvocationInstance
     from workbench.store.catalog import InvocationCatalog
-
-    def model_problem(record: dict) -> str | None:  # what the service could pass: its own model
-        try:
-            ToolInvocationInstance.model_validate(record)
-        except ValidationError as error:
-            first = error.errors()[0]
-            return f"it is not a valid invocation ({'.'.join(map(str, first['loc']))}: {first['msg']})"
-        return None
 
     service = fresh(home)
     generate_invocations(service, "acme", 20, days=1)
     with service.workspace.invocations.segments()[-1].open("ab") as handle:
         handle.write(json.dumps({"id": "a" * 24, "org_id": "acme", "created_at": "2026-01-01T00:00:00Z", "tool_id": "b" * 24}).encode() + b"\n")
-    directory = DataDirectory.at(service.workspace.paths, record_check=model_problem)
+    directory = DataDirectory.at(service.workspace.paths, record_check=invocation_problem)
     catalog = InvocationCatalog(directory.catalog_path, directory.log)
     catalog.sync()
     assert catalog.count() == 20
