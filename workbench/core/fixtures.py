@@ -28,7 +28,7 @@ from workbench.core.versions import VersionConstraint
 from workbench.errors import BadRequest, StageFailed
 from workbench.repo.project import ToolProject
 from workbench.runtime.base import Build, Runner
-from workbench.store.invocation_queries import InvocationFilter, InvocationQueries, ToolSelection
+from workbench.store.invocation_queries import InvocationFilter, InvocationQueries
 from workbench.store.tables import Metadata
 
 SCAN_LIMIT = 20_000  # recorded invocations read at most while collecting distinct inputs
@@ -133,8 +133,7 @@ class Fixtures:
             constraint = VersionConstraint(q.version) if q.version else None
             matching = sorted((v for v in versions if constraint is None or constraint.matches_version(v.version)), key=lambda v: v.version.key)
             build = view.builds.for_version(matching[-1].id) if matching else None
-        present = self.queries.versions_present(org_id, tool_id)
-        selection = ToolSelection(tool_id, None if constraint is None else tuple(v for v in present if constraint.matches(*v)))
+        selection = self.queries.tool_selection(org_id, tool_id, None if constraint is None else constraint.matches)
         records = self._distinct_records(InvocationFilter(org_id, tools=(selection,), succeeded=q.succeeded), q.limit)
         if not records:
             raise BadRequest(f"tool {tool.name} has no recorded invocations{' of versions ' + q.version if q.version else ''} to export as fixtures")

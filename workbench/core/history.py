@@ -30,7 +30,7 @@ from workbench.core.versions import VersionConstraint
 from workbench.errors import BadRequest, NotFound, ServiceUnavailable, WorkbenchError
 from workbench.search import IndexUnusable, Indexer, ParsedQuery, SearchFilters, SearchIndex, SearchRequest, SearchResult, index_fields, snippets
 from workbench.store.catalog import StoredLine
-from workbench.store.invocation_queries import SORT_COLUMNS, InvocationFilter, InvocationQueries, ToolSelection
+from workbench.store.invocation_queries import SORT_COLUMNS, InvocationFilter, InvocationQueries
 
 def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
     """The source types as the catalog and the index hold them: a regular conversation includes
@@ -89,12 +89,7 @@ class History:
         selections = []
         for index, tool_id in enumerate(q.tool_id):
             text = (versions[index] if versions else "").strip()
-            if text in ("", "*"):
-                selections.append(ToolSelection(tool_id))
-                continue
-            constraint = VersionConstraint(text)
-            present = self.queries.versions_present(org_id, tool_id)
-            selections.append(ToolSelection(tool_id, tuple(v for v in present if constraint.matches(*v))))
+            selections.append(self.queries.tool_selection(org_id, tool_id, None if text in ("", "*") else VersionConstraint(text).matches))
         return InvocationFilter(
             org_id=org_id,
             tools=tuple(selections),

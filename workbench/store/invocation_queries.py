@@ -8,7 +8,7 @@ them: parsed (:meth:`InvocationQueries.records`) or, for a page sent as JSON, as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,12 @@ class InvocationQueries:
 
     catalog: InvocationCatalog
     _sort_sql: dict[str, str] = field(default_factory=lambda: dict(SORT_COLUMNS))
+
+    def tool_selection(self, org_id: str, tool_id: str, matches: Callable[[int, int, int], bool] | None = None) -> ToolSelection:
+        """A tool's invocations of the recorded versions ``matches`` accepts (None: of any version)."""
+        if matches is None:
+            return ToolSelection(tool_id)
+        return ToolSelection(tool_id, tuple(v for v in self.versions_present(org_id, tool_id) if matches(*v)))
 
     def versions_present(self, org_id: str, tool_id: str) -> list[VersionKey]:
         """The versions of a tool that have invocations recorded, the log's latest included (a
