@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -36,7 +37,8 @@ MAX_COLUMN_WIDTH = 40
 
 
 def cell_width(cell: str | Text) -> int:
-    return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
+    """Terminal cells the value takes (wide characters, such as the padlock, count two)."""
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
 
 class ToolsLoaded(Message):
