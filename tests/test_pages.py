@@ -25,6 +25,7 @@ from amigo_sdk.generated import model as sdk
 from conftest import files_open
 from served import Running, sign_in
 
+from workbench.core.page_cache import PageCache
 from workbench.core.service import ToolService
 from workbench.errors import ServiceUnavailable
 from workbench.store.documents import holds_lone_surrogate
@@ -148,6 +149,36 @@ def test_the_fast_way_and_the_route_answer_alike(service: ToolService) -> None:
     finally:
         fast.stop()
         routed.stop()
+
+
+def test_a_page_asked_again_is_sent_again_until_the_log_changes(service: ToolService, settings, clock) -> None:
+    """The same question under the same log is answered with the bytes built the first time; a
+    record appended by another process, or a rebuilt catalog, makes the page be read again."""
+    generate_invocations(service, "acme", 30, seed=5, days=1)
+    first = service.list_invocations_json("acme", {"limit": 100})
+    assert service.list_invocations_json("acme", {"limit": 100}) is first  # the very bytes: not read again
+    assert service.list_invocations_json("acme", {"limit": 100, "continuation_token": 10}) is not first
+    other = ToolService(settings, clock=clock)  # another process, recording into the same data directory
+    generate_invocations(other, "acme", 3, seed=6, days=1)
+    after = service.list_invocations_json("acme", {"limit": 100})
+    assert after is not first and json.loads(after) == service.list_invocations("acme", {"limit": 100}).model_dump(mode="json")
+    assert len({i["id"] for i in json.loads(after)["tool_invocations"]} - {i["id"] for i in json.loads(first)["tool_invocations"]}) == 3
+    assert service.list_invocations_json("acme", {"limit": 100}) is after
+    service.workspace.catalog.rebuild("a test")  # a new generation: rows numbered afresh
+    rebuilt = service.list_invocations_json("acme", {"limit": 100})
+    assert rebuilt is not after and json.loads(rebuilt) == json.loads(after)
+
+
+def test_kept_pages_stay_within_their_budget_newest_used_kept() -> None:
+    pages = PageCache(budget=1000)
+    for n in range(5):
+        pages.put(("page", n), "state 1", bytes(200))
+    assert pages.get(("page", 0), "state 1") == bytes(200)  # used: now the most recent
+    pages.put(("page", 5), "state 1", bytes(200))  # over the budget: the least recently used goes
+    assert pages.size <= 1000 and len(pages) == 5 and pages.get(("page", 1), "state 1") is None
+    assert pages.get(("page", 0), "state 2") is None and pages.get(("page", 0), "state 1") is None  # another state: never again
+    pages.put(("big",), "state 1", bytes(251))  # over a quarter of the budget: not kept
+    assert pages.get(("big",), "state 1") is None and pages.size == 800
 
 
 def test_many_threads_reading_the_catalog_leave_few_connections_open(service: ToolService) -> None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from workbench.core.invocation_list import InvocationListQuery, listed_extras
 from workbench.core.listing import parse_sort_by
 from workbench.core.models import LEGACY_SOURCE_TYPE, InvocationSourceType, ToolInvocationInstance, utcnow
+from workbench.core.page_cache import PageCache
 from workbench.core.requests import (
     InvocationFilters,
     ListInvocationsResponse,
@@ -57,6 +58,20 @@ def with_records(envelope: BaseModel, records: bytes) -> bytes:
 
 
 @dataclass(frozen=True)
+class _Listing:
+    """A list query resolved to what it asks of the catalog (and the page cache's key)."""
+
+    where: InvocationFilter
+    sort: tuple[tuple[str, bool], ...]
+    limit: int
+    offset: int
+
+    def envelope(self, has_more: bool) -> ListInvocationsResponse:
+        """The response without its invocations."""
+        return ListInvocationsResponse(tool_invocations=[], has_more=has_more, continuation_token=self.offset + self.limit if has_more else None)
+
+
+@dataclass(frozen=True)
 class _Found:
     """A search's hits before they are read: their lines, scores, and the parsed query."""
 
@@ -75,6 +90,7 @@ class History:
         self.queries = queries
         self.search_index = search_index
         self.indexer = indexer
+        self.pages = PageCache()
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -104,25 +120,34 @@ class History:
         """A page of the org's invocations, newest first unless sorted otherwise. A page of
         ``limit=0`` is empty and last (``has_more`` false), so a client following the tokens
         always stops."""
-        lines, envelope = self._page(org_id, query)
+        listing = self._listing(org_id, query)
+        lines, has_more = self._lines_of(listing, caught_up=False)
+        envelope = listing.envelope(has_more)
         envelope.tool_invocations = [ToolInvocationInstance.model_validate(r) for r in self.queries.records(lines)]
         return envelope
 
     def list_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes:
-        """:meth:`list_invocations`'s response as JSON bytes, stored records passed through."""
-        lines, envelope = self._page(org_id, query)
-        return with_records(envelope, records_json(self.queries.lines(lines)))
+        """:meth:`list_invocations`'s response as JSON bytes, stored records passed through; the
+        same page asked again while the log has not changed is answered from :attr:`pages`."""
+        listing = self._listing(org_id, query)
+        state = self.queries.caught_up()
+        if (body := self.pages.get(listing, state)) is not None:
+            return body
+        lines, has_more = self._lines_of(listing, caught_up=True)
+        body = with_records(listing.envelope(has_more), records_json(self.queries.lines(lines)))
+        self.pages.put(listing, state, body)
+        return body
 
-    def _page(self, org_id: str, query: ModelOrDict) -> tuple[list[StoredLine], ListInvocationsResponse]:
-        """The lines of a page, and the response without its invocations."""
+    def _listing(self, org_id: str, query: ModelOrDict) -> _Listing:
         check_org(org_id)
         q = parse(InvocationListQuery, query, "list-invocations query")
         sort = parse_sort_by(q.sort_by, {name: name for name in SORT_COLUMNS})
-        where = self._filter(org_id, q, q.version, q)
-        if q.limit == 0:
-            return [], ListInvocationsResponse(tool_invocations=[], has_more=False, continuation_token=None)
-        lines, has_more = self.queries.page(where, sort, q.limit, q.continuation_token)
-        return lines, ListInvocationsResponse(tool_invocations=[], has_more=has_more, continuation_token=q.continuation_token + q.limit if has_more else None)
+        return _Listing(self._filter(org_id, q, q.version, q), tuple(sort), q.limit, q.continuation_token)
+
+    def _lines_of(self, listing: _Listing, caught_up: bool) -> tuple[list[StoredLine], bool]:
+        if listing.limit == 0:
+            return [], False
+        return self.queries.page(listing.where, listing.sort, listing.limit, listing.offset, caught_up)
 
     def count_invocations(self, org_id: str, query: ModelOrDict = None) -> int:
         """How many invocations match the filters (for "100 of 84,213")."""

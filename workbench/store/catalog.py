@@ -54,6 +54,13 @@ BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 T = TypeVar("T")
 
 
+class LogState(NamedTuple):
+    """What a catch-up saw: the catalog's generation and each segment's (name, (size, mtime))."""
+
+    generation: str
+    segments: frozenset[tuple[str, tuple[int, int]]]
+
+
 class StoredLine(NamedTuple):
     """Where one record's line is in the log, the line's checksum (CRC-32, newline included), and
     whether its bytes are the record exactly as readers show it."""
@@ -90,6 +97,7 @@ class InvocationCatalog:
         self._pool = ConnectionPool(path, self._open)  # a server answers in many threads
         self._sync_lock = threading.Lock()
         self._synced_as_of = -1.0  # when the last completed catch-up began (monotonic)
+        self._seen = LogState("", frozenset())  # what the last completed catch-up saw (none yet)
 
     # -- the connection -----------------------------------------------------------------------
 
@@ -184,7 +192,7 @@ class InvocationCatalog:
 
     @property
     def generation(self) -> str:
-        return self._guarded(lambda conn: conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+        return self._guarded(self._generation)
 
     # -- catching up with the log -------------------------------------------------------------
 
@@ -203,6 +211,15 @@ class InvocationCatalog:
             added = self._guarded(self._sync)
             self._synced_as_of = began
             return added
+
+    def caught_up(self) -> LogState:
+        """Catch up with the log as :meth:`sync` does; returns what it saw. Two equal states mean
+        the same catalog contents: anything read from the catalog after this call (which only
+        grows, or is rebuilt under a new generation) is at least as new as the state returned,
+        so what was read under an equal state earlier can be answered again."""
+        self.sync()
+        with self._sync_lock:
+            return self._seen
 
     def rebuild(self, reason: str) -> int:
         """Empty the catalog and fill it from the log again, in one transaction; returns how
@@ -228,7 +245,9 @@ class InvocationCatalog:
     def _sync(self, conn: sqlite3.Connection, rebuild: str | None = None) -> int:
         named = self._segment_files()
         marks = {name: (size, mtime) for name, size, mtime in conn.execute("SELECT name, size, mtime_ns FROM segment_marks")}
-        if rebuild is None and marks == {name: (st.st_size, st.st_mtime_ns) for name, st in named}:
+        seen = {name: (st.st_size, st.st_mtime_ns) for name, st in named}
+        if rebuild is None and marks == seen:
+            self._seen = LogState(self._generation(conn), frozenset(seen.items()))
             return 0  # nothing appended, cut or changed since the last sync
         files = [(self.log.directory / name, st) for name, st in named]
         conn.execute("BEGIN IMMEDIATE")
@@ -258,6 +277,7 @@ class InvocationCatalog:
                 conn.execute("INSERT OR REPLACE INTO segment_marks VALUES (?, ?, ?, ?)", (segment.name, st.st_size, st.st_mtime_ns, tail))
             if added:
                 conn.execute(ROLL_UP, (last_seq,))  # seq only grows (AUTOINCREMENT): the rows just added
+            generation = self._generation(conn)
             conn.execute("COMMIT")
         except BaseException:
             try:
@@ -265,7 +285,12 @@ class InvocationCatalog:
             except sqlite3.Error:
                 pass  # a damaged file can fail the rollback too; _guarded replaces it
             raise
+        self._seen = LogState(generation, frozenset(seen.items()))
         return added
+
+    @staticmethod
+    def _generation(conn: sqlite3.Connection) -> str:
+        return str(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
     @staticmethod
     def _state(conn: sqlite3.Connection) -> dict[str, tuple[int, int | None, int | None, bytes]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.store.catalog import InvocationCatalog, StoredLine
+from workbench.store.catalog import InvocationCatalog, LogState, StoredLine
 
 LINE = "segment, offset, length, crc, verbatim"
 """The columns of a :class:`StoredLine`."""
@@ -110,10 +110,16 @@ class InvocationQueries:
         rows = self.catalog.query("SELECT DISTINCT major, minor, patch FROM invocations WHERE org_id = ? AND tool_id = ?", [org_id, tool_id])
         return [(int(a), int(b), int(c)) for a, b, c in rows if a is not None]
 
-    def page(self, where: InvocationFilter, sort: Sequence[tuple[str, bool]], limit: int, offset: int) -> tuple[list[StoredLine], bool]:
+    def caught_up(self) -> LogState:
+        """The catalog caught up with the log, and the state it caught up to (see
+        :meth:`InvocationCatalog.caught_up`)."""
+        return self.catalog.caught_up()
+
+    def page(self, where: InvocationFilter, sort: Sequence[tuple[str, bool]], limit: int, offset: int, caught_up: bool = False) -> tuple[list[StoredLine], bool]:
         """One page of locations in the given order (API sort key, descending), newest first by
-        default; and whether more follow."""
-        self.catalog.sync()
+        default; and whether more follow. ``caught_up``: the caller has just caught the catalog up."""
+        if not caught_up:
+            self.catalog.sync()
         sql, params = where.where()
         keys = list(sort) or [("created_at", True)]
         order = ", ".join(f"{self._sort_sql[key]} {'DESC' if descending else 'ASC'}" for key, descending in keys) + ", seq DESC"
