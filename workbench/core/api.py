@@ -364,6 +364,12 @@ class ServedApi(ToolsApi, Protocol):
         API's shape are sent as stored, not validated and serialized again."""
         ...
 
+    def kept_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes | None:
+        """``list_invocations_json``'s body if it can be answered at once, without waiting for or
+        reading anything: the same page was built before and the log is known unchanged since.
+        None otherwise (ask ``list_invocations_json``). Cheap enough for an event loop."""
+        ...
+
     def search_invocations_json(self, org_id: str, query: ModelOrDict) -> bytes:
         """``search_invocations``'s response body as JSON bytes, the same way; 503 while the index
         is rebuilt in the background."""

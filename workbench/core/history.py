@@ -42,6 +42,12 @@ def _stored_source_types(types: Sequence[InvocationSourceType]) -> list[str]:
     return sorted(stored)
 
 
+def _constraint(text: str) -> VersionConstraint | None:
+    """A version filter's constraint; None for any version (blank or ``*``)."""
+    text = text.strip()
+    return None if text in ("", "*") else VersionConstraint(text)
+
+
 def records_json(stored: Sequence[bytes | dict[str, Any]]) -> bytes:
     """A JSON array of invocations: stored lines as they are, other records through the model."""
     return b"[" + b",".join(item if isinstance(item, bytes) else ToolInvocationInstance.model_validate(item).model_dump_json().encode() for item in stored) + b"]"
@@ -104,8 +110,8 @@ class History:
             )
         selections = []
         for index, tool_id in enumerate(q.tool_id):
-            text = (versions[index] if versions else "").strip()
-            selections.append(self.queries.tool_selection(org_id, tool_id, None if text in ("", "*") else VersionConstraint(text).matches))
+            constraint = _constraint(versions[index] if versions else "")
+            selections.append(self.queries.tool_selection(org_id, tool_id, constraint.matches if constraint else None))
         return InvocationFilter(
             org_id=org_id,
             tools=tuple(selections),
@@ -138,9 +144,23 @@ class History:
         self.pages.put(listing, state, body)
         return body
 
-    def _listing(self, org_id: str, query: ModelOrDict) -> _Listing:
+    def kept_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes | None:
+        """:meth:`list_invocations_json`'s answer if it can be given at once: the page is kept
+        and the log is known unchanged since, without waiting for or reading anything (a version
+        filter reads the catalog to resolve); else None."""
         check_org(org_id)
         q = parse(InvocationListQuery, query, "list-invocations query")
+        if any(_constraint(text) for text in q.version):
+            return None
+        listing = self._listing_of(org_id, q)
+        state = self.queries.caught_up_at_once()
+        return None if state is None else self.pages.get(listing, state)
+
+    def _listing(self, org_id: str, query: ModelOrDict) -> _Listing:
+        check_org(org_id)
+        return self._listing_of(org_id, parse(InvocationListQuery, query, "list-invocations query"))
+
+    def _listing_of(self, org_id: str, q: InvocationListQuery) -> _Listing:
         sort = parse_sort_by(q.sort_by, {name: name for name in SORT_COLUMNS})
         return _Listing(self._filter(org_id, q, q.version, q), tuple(sort), q.limit, q.continuation_token)
 

@@ -257,6 +257,9 @@ class ToolService(OfflineOperations):
     def list_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes:
         return self.history.list_invocations_json(org_id, query)
 
+    def kept_invocations_json(self, org_id: str, query: ModelOrDict = None) -> bytes | None:
+        return self.history.kept_invocations_json(org_id, query)
+
     def search_invocations_json(self, org_id: str, query: ModelOrDict) -> bytes:
         return self.history.search_invocations_json(org_id, query)
 

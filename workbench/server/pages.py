@@ -4,7 +4,9 @@ For each request FastAPI finds the route, solves its dependencies (the query mod
 the guard's headers) and hops to a worker thread; for a page of history that costs more than
 reading the page. In front of the application, :class:`HistoryPages` answers a GET of a page
 that succeeds directly: the query validated as the route's own model, the caller identified by
-the route's own guard, the service's JSON sent as it comes.
+the route's own guard, the service's JSON sent as it comes. A list page the service has kept
+and knows current (``kept_invocations_json``: the log unchanged since it was built) is sent from
+the event loop; any other is read in a worker thread.
 
 Anything else goes on to the application's route, which answers it as it always has: a query
 that does not validate, credentials that do not pass, any error of the service, and every request
@@ -39,17 +41,32 @@ work outside the GIL); more would only add memory per thread and contention for 
 
 @dataclass(frozen=True)
 class Page:
-    """One of the two pages: its operation, its query model, and the service's JSON of it."""
+    """One of the two pages: its operation, its query model, the service's JSON of it, and that
+    JSON when the service can give it at once (None: it cannot)."""
 
     operation: str
     model: type[BaseModel]
     answer: Callable[[str, Any], bytes]
+    at_once: Callable[[str, Any], bytes | None]
     lists: frozenset[str]  # the query's fields that take repeated parameters
 
 
-def _page(operation: str, model: type[BaseModel], answer: Callable[[str, Any], bytes]) -> Page:
+def _page(operation: str, model: type[BaseModel], answer: Callable[[str, Any], bytes], at_once: Callable[[str, Any], bytes | None]) -> Page:
     lists = frozenset(name for name, field in model.model_fields.items() if get_origin(field.annotation) is list)
-    return Page(operation, model, answer, lists)
+    return Page(operation, model, answer, at_once, lists)
+
+
+def _never(organization: str, query: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A page asked for by a caller the route's guard lets see it, the query valid."""
+
+    page: Page
+    organization: str
+    query: BaseModel
 
 
 class HistoryPages:
@@ -60,21 +77,25 @@ class HistoryPages:
         self.guard = guard
         self.threads = anyio.CapacityLimiter(PAGE_THREADS)
         self.pages = {
-            False: _page("get-tool-invocations", InvocationListQuery, service.list_invocations_json),
-            True: _page("search-tool-invocations", SearchInvocationsParams, service.search_invocations_json),
+            False: _page("get-tool-invocations", InvocationListQuery, service.list_invocations_json, service.kept_invocations_json),
+            True: _page("search-tool-invocations", SearchInvocationsParams, service.search_invocations_json, _never),
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = PAGE_PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "GET" and self.guard.limiter is None else None
-        body = await anyio.to_thread.run_sync(self._answer, scope, found, limiter=self.threads) if found else None
+        asked = self._asked(scope, found) if found else None
+        body = None
+        if asked is not None:  # a page kept and known current is sent from here; one to read is read in a thread
+            body = _answer(asked, asked.page.at_once) or await anyio.to_thread.run_sync(_answer, asked, asked.page.answer, limiter=self.threads)
         if body is None:
             await self.app(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    def _answer(self, scope: Scope, found: re.Match[str]) -> bytes | None:
-        """The page's body, or None to leave the request to the application's route."""
+    def _asked(self, scope: Scope, found: re.Match[str]) -> Asked | None:
+        """The page asked for, or None to leave the request to the application's route. Cheap
+        enough for the event loop: the guard reads nothing that is not kept, as on every route."""
         page = self.pages[bool(found.group("search"))]
         params = QueryParams(scope.get("query_string", b""))
         values: dict[str, Any] = {}
@@ -92,11 +113,21 @@ class HistoryPages:
         try:
             query = page.model.model_validate(values)
             self.guard.identify(page.operation, organization, _text(headers.get(b"authorization")), _text(headers.get(b"x-org-id")))
-            return page.answer(organization, query)
         except (ValidationError, WorkbenchError):
             return None
         except Exception:  # noqa: BLE001 - the route meets it again and answers it as an internal error
             return None
+        return Asked(page, organization, query)
+
+
+def _answer(asked: Asked, answer: Callable[[str, Any], bytes | None]) -> bytes | None:
+    """The page's body, or None to leave the request to the application's route."""
+    try:
+        return answer(asked.organization, asked.query)
+    except WorkbenchError:
+        return None
+    except Exception:  # noqa: BLE001 - the route meets it again and answers it as an internal error
+        return None
 
 
 def _text(value: bytes | None) -> str | None:

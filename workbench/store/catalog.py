@@ -45,6 +45,7 @@ from workbench.store.catalog_schema import COLUMN_COUNT, COLUMNS, META_TABLE, RO
 from workbench.store.connections import ConnectionPool, OpenConnection
 from workbench.store.invocations import SEGMENT_SUFFIX, InvocationLog, parse_line
 from workbench.store.locks import FileLock
+from workbench.store.watch import ChangeWatch, open_watch
 
 TAIL = 32  # bytes before a segment's synced offset that must not change
 READ_GAP = 16384  # lines at most this far apart in a segment are read in one go
@@ -98,6 +99,8 @@ class InvocationCatalog:
         self._sync_lock = threading.Lock()
         self._synced_as_of = -1.0  # when the last completed catch-up began (monotonic)
         self._seen = LogState("", frozenset())  # what the last completed catch-up saw (none yet)
+        self._watch: ChangeWatch | None = None  # news of changes to the log and this file, where the system gives it
+        self._news = True  # a change the watch told of, not yet caught up with
 
     # -- the connection -----------------------------------------------------------------------
 
@@ -202,15 +205,50 @@ class InvocationCatalog:
 
         Concurrent readers share the work: a catch-up that began after this call was made saw
         every append finished before it, so one that has completed meanwhile answers for this
-        one too (a server's many threads check the log's segments once per wave, not each)."""
+        one too (a server's many threads check the log's segments once per wave, not each). Where
+        the system tells of changes (:mod:`watch`), a catch-up with no news since the last one
+        is answered without looking at the segments at all."""
         asked = time.monotonic()
         with self._sync_lock:
-            if self._synced_as_of >= asked:
+            if self._synced_as_of >= asked or self._quiet():
                 return 0
             began = time.monotonic()
-            added = self._guarded(self._sync)
+            self._news = False  # what happens from here on is news for the next one
+            try:
+                added = self._guarded(self._sync)
+            except BaseException:
+                self._news = True
+                raise
             self._synced_as_of = began
             return added
+
+    def caught_up_at_once(self) -> LogState | None:
+        """The state :meth:`caught_up` would return, if that is known without waiting or reading
+        anything (no news of a change since the last catch-up); else None."""
+        if not self._sync_lock.acquire(blocking=False):
+            return None  # a catch-up is under way
+        try:
+            return self._seen if self._quiet() else None
+        finally:
+            self._sync_lock.release()
+
+    def _quiet(self) -> bool:
+        """Whether the watch vouches that neither the log nor this file changed since the last
+        completed catch-up began (called holding the sync lock; takes the news it reads)."""
+        if self._watch is None or not self._watch.usable:
+            if self._watch is not None:
+                self._watch.close()
+            self._watch = self._open_watch()  # before the catch-up that follows: it misses nothing after
+            self._news = True
+            return False
+        if self._watch.changed():
+            self._news = True
+        return not self._news and bool(self._seen.generation)
+
+    def _open_watch(self) -> ChangeWatch | None:
+        self.log.directory.mkdir(parents=True, exist_ok=True)
+        names = {self.path.name, f"{self.path.name}-wal", f"{self.path.name}-journal"}
+        return open_watch({self.log.directory: lambda name: True, self.path.parent: names.__contains__})
 
     def caught_up(self) -> LogState:
         """Catch up with the log as :meth:`sync` does; returns what it saw. Two equal states mean
@@ -421,5 +459,9 @@ class InvocationCatalog:
             seq = rows[-1][0]
 
     def close(self) -> None:
-        """Close the connections kept open between operations."""
+        """Close the connections kept open between operations, and the watch."""
         self._pool.close()
+        with self._sync_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch, self._news = None, True

@@ -115,6 +115,11 @@ class InvocationQueries:
         :meth:`InvocationCatalog.caught_up`)."""
         return self.catalog.caught_up()
 
+    def caught_up_at_once(self) -> LogState | None:
+        """:meth:`caught_up`'s state if it is known without waiting or reading (see
+        :meth:`InvocationCatalog.caught_up_at_once`)."""
+        return self.catalog.caught_up_at_once()
+
     def page(self, where: InvocationFilter, sort: Sequence[tuple[str, bool]], limit: int, offset: int, caught_up: bool = False) -> tuple[list[StoredLine], bool]:
         """One page of locations in the given order (API sort key, descending), newest first by
         default; and whether more follow. ``caught_up``: the caller has just caught the catalog up."""
