@@ -17,7 +17,9 @@ It is rebuilt by itself when it no longer matches the log or cannot be read:
 * a damaged database file (garbage, cut short): the file is replaced and filled from the log;
 * a segment that shrank, vanished, or whose bytes before the synced offset changed (cut, edited
   or replaced in place): each sync compares every segment's size and mtime with what it last
-  saw, and where they changed, the last bytes it read, so an append costs one ``pread``;
+  saw, and where they changed, the last bytes it read, so an append costs one ``pread``. A sync
+  with no news from the kernel (:mod:`watch`) of a change to the log or to this file since the
+  last one skips the comparison: nothing can have changed;
 * a cataloged line that no longer parses, or no longer has its checksum, when it is read.
 
 A rebuild is one transaction: other readers see the old catalog or the new one. Lines that are
@@ -246,7 +248,10 @@ class InvocationCatalog:
         return not self._news and bool(self._seen.generation)
 
     def _open_watch(self) -> ChangeWatch | None:
-        self.log.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.log.directory.mkdir(parents=True, exist_ok=True)  # watched from the start, so its first segment is news
+        except OSError:
+            return None
         names = {self.path.name, f"{self.path.name}-wal", f"{self.path.name}-journal"}
         return open_watch({self.log.directory: lambda name: True, self.path.parent: names.__contains__})
 

@@ -41,6 +41,7 @@ WATCHED = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO |
 LOST = IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF  # the watch no longer sees everything
 EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
 READ_SIZE = 65536
+READS = 16  # at most, per look: a writer that never stops must not keep a reader here (what is left is news next time)
 
 Relevant = Callable[[str], bool]
 """Whether an event on this name (in a watched directory) counts."""
@@ -71,7 +72,7 @@ class ChangeWatch:
         if self.lost or os.getpid() != self.pid:
             return True
         seen = False
-        while True:
+        for _ in range(READS):
             try:
                 data = os.read(self.fd, READ_SIZE)
             except BlockingIOError:
@@ -89,6 +90,7 @@ class ChangeWatch:
                     seen = True
                 elif wd in self.relevant and self.relevant[wd](name):
                     seen = True
+        return True  # more may be waiting: count it as news
 
     @property
     def usable(self) -> bool:
