@@ -169,6 +169,22 @@ def test_a_page_asked_again_is_sent_again_until_the_log_changes(service: ToolSer
     assert rebuilt is not after and json.loads(rebuilt) == json.loads(after)
 
 
+def test_a_page_of_the_newest_is_read_from_one_covering_index_and_older_catalogs_get_it(service: ToolService) -> None:
+    generate_invocations(service, "acme", 30, seed=5, days=1)
+    catalog = service.workspace.catalog
+    page = "SELECT segment, offset, length, crc, verbatim FROM invocations WHERE org_id = ? ORDER BY created_at DESC, seq DESC LIMIT 101 OFFSET 0"
+    assert "COVERING INDEX by_org_newest" in catalog.query("EXPLAIN QUERY PLAN " + page, ["acme"])[0][3]
+    expected, generation = service.list_invocations_json("acme", {"limit": 100}), catalog.generation
+    catalog.query("DROP INDEX by_org_newest", [])  # as a catalog made by an earlier workbench
+    catalog.query("CREATE INDEX by_org_time ON invocations (org_id, created_at)", [])
+    catalog.close()
+    reopened = ToolService(service.workspace.settings)
+    indexes = {row[1] for row in reopened.workspace.catalog.query("PRAGMA index_list(invocations)", [])}
+    assert "by_org_newest" in indexes and "by_org_time" not in indexes
+    assert reopened.workspace.catalog.generation == generation  # the index replaced, nothing rebuilt from the log
+    assert reopened.list_invocations_json("acme", {"limit": 100}) == expected
+
+
 def test_kept_pages_stay_within_their_budget_newest_used_kept() -> None:
     pages = PageCache(budget=1000)
     for n in range(5):

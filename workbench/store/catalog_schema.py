@@ -9,6 +9,12 @@ how long, how large the output, which exception, which mode. ``stats_hours`` add
 tool, version, hour, source type and mode as rows arrive (:data:`ROLL_UP`, in the same
 transaction), so counts and series over 100,000 invocations read a few thousand roll-up rows;
 percentiles and histograms walk the covering ``stats_*`` indexes, failures a partial index.
+
+A page of the newest (the default order) is read from ``by_org_newest`` alone: it holds what a
+page needs of each row (where its line is), so neither the rows it skips nor the 100 it lists are
+looked up in the table (about 60 us for the first page of 100,000 against 135 us with an index on
+the time alone). A catalog made with that older index (``by_org_time``) gets this one in its place
+when it is opened: built from the table in a moment, nothing rebuilt from the log.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ CREATE TABLE IF NOT EXISTS invocations (
     exception_type TEXT,
     mode TEXT
 );
-CREATE INDEX IF NOT EXISTS by_org_time ON invocations (org_id, created_at);
+DROP INDEX IF EXISTS by_org_time;
+CREATE INDEX IF NOT EXISTS by_org_newest ON invocations (org_id, created_at, seq, segment, offset, length, crc, verbatim);
 CREATE INDEX IF NOT EXISTS by_org_tool_time ON invocations (org_id, tool_id, created_at);
 CREATE INDEX IF NOT EXISTS by_org_conversation ON invocations (org_id, conversation_id);
 CREATE INDEX IF NOT EXISTS by_org_run ON invocations (org_id, sim_run_id);
