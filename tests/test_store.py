@@ -209,3 +209,21 @@ def test_a_schema_2_catalog_of_either_kind_is_rebuilt_when_opened(home: Path, ki
     assert json.loads(reopened.list_invocations_json("acme", {"limit": 100})) == expected
     assert "schema 2" in reopened.workspace.catalog.last_rebuild()["reason"]
     assert all(finding.healthy for finding in reopened.data_health().findings)
+
+
+def test_closing_one_catalog_connection_keeps_the_locks_of_the_others(service: ToolService) -> None:
+    """Closing any descriptor of a file drops all the process's POSIX locks on it: a connection of
+    the catalog must not hold a descriptor of its own beside SQLite's, or closing one connection
+    frees another's lock, and another process's last connection then takes itself for the last one
+    anywhere and removes the write-ahead log under the first (tables vanish: "no such table")."""
+    generate_invocations(service, "acme", 5, days=1)
+    catalog = service.workspace.catalog
+    catalog.sync()
+    kept, closed = catalog._open(), catalog._open()
+    assert kept.conn.execute("SELECT COUNT(*) FROM invocations").fetchone()[0] == 5
+    closed.close()
+    write = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT OR REPLACE INTO meta VALUES ('probe', 'x')\"); c.commit(); c.close()"
+    subprocess.run([sys.executable, "-c", write, str(catalog.path)], check=True)
+    assert Path(f"{catalog.path}-wal").exists()  # still in use here: the other process left it
+    assert kept.conn.execute("SELECT COUNT(*) FROM invocations").fetchone()[0] == 5
+    kept.close()

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from workbench.errors import DataDamaged, ServiceUnavailable
-from workbench.store.catalog_schema import COLUMN_COUNT, COLUMNS, META_TABLE, ROLL_UP, SCHEMA, SCHEMA_VERSION, row_of
-from workbench.store.connections import ConnectionPool, OpenConnection
+from workbench.store.catalog_schema import COLUMN_COUNT, COLUMNS, META_TABLE, REPLACED_INDEXES, ROLL_UP, SCHEMA, SCHEMA_VERSION, row_of
+from workbench.store.connections import ConnectionPool, FileIdentity, OpenConnection, identity
 from workbench.store.invocations import SEGMENT_SUFFIX, InvocationLog, parse_line
 from workbench.store.locks import FileLock
 from workbench.store.watch import ChangeWatch, open_watch
@@ -109,8 +109,13 @@ class InvocationCatalog:
     def _open(self, retry: bool = True) -> OpenConnection:
         """A new connection, the schema in place; a damaged file is replaced (once)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600)
+        try:  # a new file is private; an existing one is never opened here (see OpenConnection)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        before = identity(self.path)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        opened = before if identity(self.path) == before else None  # replaced meanwhile: unknown, so never "still on"
         try:
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # switching needs the file to itself
                 conn.execute("PRAGMA journal_mode=WAL")  # once: the mode stays with the file
@@ -120,30 +125,28 @@ class InvocationCatalog:
             if version is not None and version[0] != str(SCHEMA_VERSION):
                 raise _SchemaMismatch(f"it has schema {version[0]}, this workbench uses {SCHEMA_VERSION}")
             conn.executescript(SCHEMA)
+            for name in REPLACED_INDEXES:
+                if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone():
+                    conn.execute(f"DROP INDEX IF EXISTS {name}")
             if version is None:
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?), ('generation', ?)", (str(SCHEMA_VERSION), uuid.uuid4().hex))
         except (sqlite3.DatabaseError, _SchemaMismatch) as error:
-            conn.close()
             try:
                 if isinstance(error, sqlite3.DatabaseError) and not is_damage(error):
                     raise
                 if not retry:
                     raise DataDamaged(self.path, f"it cannot be opened or replaced ({error})", self.log.directory.parent) from None
-                self._replace(str(error), fd)
+                self._replace(str(error), opened)  # the connection still open: the file's inode stays its own
             finally:
-                os.close(fd)
+                conn.close()
             return self._open(retry=False)
-        return OpenConnection(conn, fd)
+        return OpenConnection(conn, opened)
 
-    def _replace(self, reason: str, fd: int) -> None:
-        """Start a fresh, empty file in place of the damaged one open at ``fd`` (the next sync
-        fills it from the log), unless another process has replaced it already."""
+    def _replace(self, reason: str, damaged: FileIdentity | None) -> None:
+        """Start a fresh, empty file in place of the damaged one (the next sync fills it from the
+        log), unless another process has replaced it already."""
         with self._rebuild_lock():
-            try:
-                still_damaged = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                still_damaged = False
-            if still_damaged:
+            if damaged is not None and identity(self.path) == damaged:
                 self._start_fresh(f"the catalog file could not be read ({reason})")
 
     def _rebuild_lock(self) -> FileLock:
@@ -176,7 +179,7 @@ class InvocationCatalog:
                     raise ServiceUnavailable("the invocation catalog is busy: another process has held it for 30 s; try again") from None
                 if not is_damage(error):
                     raise
-                self._replace(str(error), held.fd)  # still open: its inode tells whether it was replaced meanwhile
+                self._replace(str(error), held.file)  # still open: its inode tells whether it was replaced meanwhile
                 held.close()
         try:
             with self._pool.lease() as held:

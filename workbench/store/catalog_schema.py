@@ -30,6 +30,9 @@ SCHEMA_VERSION = 3
 """2: the statistics columns, their indexes and the hourly roll-up; 3: each line's checksum and
 verbatim mark (a branch's schema 2 had those without the statistics: any other version is replaced
 and rebuilt from the log when the catalog is opened)."""
+REPLACED_INDEXES = ("by_org_time",)
+"""Indexes of earlier catalogs that one of :data:`SCHEMA` replaces: dropped where they are found
+(only there: a ``DROP INDEX IF EXISTS`` on every open would write to the file each time)."""
 HOUR_MS = 3_600_000
 THRESHOLD = 5_000  # the persistence threshold (core.persistence) the roll-up counts outputs against
 LIMIT = 20_000  # the output limit (core.running)
@@ -59,7 +62,6 @@ CREATE TABLE IF NOT EXISTS invocations (
     exception_type TEXT,
     mode TEXT
 );
-DROP INDEX IF EXISTS by_org_time;
 CREATE INDEX IF NOT EXISTS by_org_newest ON invocations (org_id, created_at, seq, segment, offset, length, crc, verbatim);
 CREATE INDEX IF NOT EXISTS by_org_tool_time ON invocations (org_id, tool_id, created_at);
 CREATE INDEX IF NOT EXISTS by_org_conversation ON invocations (org_id, conversation_id);

@@ -19,28 +19,42 @@ from pathlib import Path
 KEEP_IDLE = 4  # connections kept open between operations (more are closed when given back)
 
 
+FileIdentity = tuple[int, int]
+"""A file's (device, inode)."""
+
+
+def identity(path: Path) -> FileIdentity | None:
+    """The identity of the file at ``path`` now, None if there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 @dataclass
 class OpenConnection:
-    """A connection and a descriptor of the file it opened. The descriptor keeps that file's
-    inode number from being reused, so comparing it with the path's tells whether another process
-    has replaced the file since."""
+    """A connection and the identity of the file it opened. SQLite keeps that file open while the
+    connection is, so its inode number cannot be reused meanwhile: comparing it with the path's
+    tells whether another process has replaced the file since.
+
+    No descriptor of our own is held on the file: closing any descriptor of a file drops every
+    POSIX lock the process holds on it, SQLite's included, and another process could then take a
+    lock SQLite counts on (to decide that it is the last connection and remove the write-ahead
+    log, for one)."""
 
     conn: sqlite3.Connection
-    fd: int
+    file: FileIdentity | None
     closed: bool = False
 
     def on(self, path: Path) -> bool:
         """Whether ``path`` is still the file this connection has open."""
-        try:
-            return os.stat(path).st_ino == os.fstat(self.fd).st_ino
-        except FileNotFoundError:
-            return False
+        return self.file is not None and identity(path) == self.file
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             self.conn.close()
-            os.close(self.fd)
 
 
 class ConnectionPool:
