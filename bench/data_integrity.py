@@ -27,7 +27,7 @@ from pathlib import Path
 
 from measure import timed
 
-from workbench.core.models import new_id
+from workbench.names import new_id
 from workbench.core.service import ToolService
 from workbench.settings import Settings
 from workbench.store.atomic import atomic_write_bytes

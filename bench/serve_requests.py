@@ -175,10 +175,11 @@ def main() -> None:
 
     api, api_url = start(SERVER, home)
     before, before_url = (None, "")
-    if args.before:  # its own copy of the data: another version may keep its catalog differently
-        shutil.rmtree(home.with_name(home.name + "-before"), ignore_errors=True)
-        shutil.copytree(home, home.with_name(home.name + "-before"))
-        before, before_url = start(SERVER, home.with_name(home.name + "-before"), args.before)
+    if args.before:  # its own copy of the data, its indexes made by that code from the log (it may keep them differently)
+        copy = home.with_name(home.name + "-before")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(home, copy, ignore=lambda folder, names: ["index"] if Path(folder) == home else [])
+        before, before_url = start(SERVER, copy, args.before)
     trivial: subprocess.Popen[bytes] | None = None
     try:
 
