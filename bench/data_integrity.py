@@ -107,7 +107,7 @@ def run(records: int, samples: int) -> None:
         for index in range(30):
             service.create_tool("acme", {"name": f"bench_{index}", "description": "d" * 400, "tags": {}})
         tool = {"name": "x", "description": "d" * 400}
-        store = service.workspace.metadata
+        store = service.workspace.metadata.store  # the untyped store: its writes, as the plain write does them
 
         def our_write() -> None:
             with store.write() as db:
