@@ -70,11 +70,13 @@ def test_with_no_news_a_catch_up_does_not_look_at_the_segments(service: ToolServ
 
 
 def test_without_a_watch_every_catch_up_looks(service: ToolService, settings, clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalog_module, "open_watch", lambda directories: None)  # a system without inotify
+    tries: list[int] = []
+    monkeypatch.setattr(catalog_module, "open_watch", lambda directories: tries.append(1))  # a system without inotify
     generate_invocations(service, "acme", 20, seed=5, days=3)
     catalog = service.workspace.catalog
     catalog.sync()
     assert catalog.caught_up_at_once() is None
+    assert len(tries) == 1  # asked again only after a while: each try costs system calls
     other = ToolService(settings, clock=clock)
     generate_invocations(other, "acme", 5, seed=6, days=3)
     assert catalog.sync() == 5

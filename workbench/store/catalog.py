@@ -51,6 +51,7 @@ from workbench.store.watch import ChangeWatch, open_watch
 
 TAIL = 32  # bytes before a segment's synced offset that must not change
 READ_GAP = 16384  # lines at most this far apart in a segment are read in one go
+WATCH_RETRY = 10.0  # seconds between tries for a watch where the system gave none (each try costs syscalls)
 
 DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
@@ -103,6 +104,7 @@ class InvocationCatalog:
         self._seen = LogState("", frozenset())  # what the last completed catch-up saw (none yet)
         self._watch: ChangeWatch | None = None  # news of changes to the log and this file, where the system gives it
         self._news = True  # a change the watch told of, not yet caught up with
+        self._watch_again_at = 0.0  # when to try for a watch again, after the system gave none
 
     # -- the connection -----------------------------------------------------------------------
 
@@ -243,7 +245,10 @@ class InvocationCatalog:
         if self._watch is None or not self._watch.usable:
             if self._watch is not None:
                 self._watch.close()
-            self._watch = self._open_watch()  # before the catch-up that follows: it misses nothing after
+                self._watch, self._watch_again_at = None, 0.0
+            if time.monotonic() >= self._watch_again_at:
+                self._watch = self._open_watch()  # before the catch-up that follows: it misses nothing after
+                self._watch_again_at = time.monotonic() + WATCH_RETRY if self._watch is None else 0.0
             self._news = True
             return False
         if self._watch.changed():
@@ -251,8 +256,9 @@ class InvocationCatalog:
         return not self._news and bool(self._seen.generation)
 
     def _open_watch(self) -> ChangeWatch | None:
-        try:
-            self.log.directory.mkdir(parents=True, exist_ok=True)  # watched from the start, so its first segment is news
+        try:  # both watched from the start: the log's first segment, and this file's first write, are news
+            self.log.directory.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError:
             return None
         names = {self.path.name, f"{self.path.name}-wal", f"{self.path.name}-journal"}

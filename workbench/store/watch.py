@@ -16,7 +16,7 @@ reached, :func:`open_watch` returns None and the caller looks at the files every
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
 import struct
 import weakref
@@ -47,9 +47,11 @@ Relevant = Callable[[str], bool]
 """Whether an event on this name (in a watched directory) counts."""
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once (the process's own symbols: no search of the system)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)
         libc.inotify_init1  # noqa: B018 - present on Linux only
         libc.inotify_add_watch  # noqa: B018
     except (OSError, AttributeError):
